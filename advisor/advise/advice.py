@@ -1,0 +1,204 @@
+"""Stage 4: apply knowledge and evidence to one finding, giving :class:`Advice`.
+
+Severity follows the entry's context rules (port 25 is not 465), false-positive notes are
+kept only when their conditions hold, and fixes are chosen for the software and version behind
+the port, with placeholders such as ``{service}`` filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from advisor.advise.context import Identity, display_name, tls_mode
+from advisor.findings.model import (
+    DOS,
+    EXPLOITABLE,
+    LIKELY_VULNERABLE,
+    UNKNOWN_STATE,
+    Finding,
+    Kind,
+)
+from advisor.kb import MatchResult, Verdict
+from advisor.kb.schema import Condition, Entry, Fix, NotFix
+from advisor.kb.versions import parse_version
+
+SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+
+
+def severity_rank(level: str) -> int:
+    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenFix:
+    fix: Fix
+    commands: tuple[str, ...]
+    config: str
+    applies: str
+    """Why this fix is shown, e.g. ``Postfix <3.6 (version not known: pick yours)``."""
+    already_applied: str | None = None
+    """Set by the evidence stage when the configuration already contains this change."""
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    finding: Finding
+    verdict: Verdict
+    entry: Entry | None
+    severity: str
+    severity_reason: str
+    tls_mode: str | None
+    identity: Identity
+    false_positives: tuple[str, ...] = ()
+    fixes: tuple[ChosenFix, ...] = ()
+    not_fixes: tuple[NotFix, ...] = ()
+    verify: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    """Evidence-derived remarks (effective settings, 'fix already applied', ...)."""
+
+
+def _holds(cond: Condition, finding: Finding, mode: str | None, identity: Identity) -> bool:
+    loc = finding.location
+    software = {identity.software} if identity.software else set(identity.candidates)
+    if cond.ports and loc.port not in cond.ports:
+        return False
+    service = loc.service.name.lower() if loc.service and loc.service.name else ""
+    if cond.services and service not in cond.services:
+        return False
+    if cond.tls_mode and cond.tls_mode != mode:
+        return False
+    if cond.software and not software.intersection(cond.software):
+        return False
+    if cond.not_software and (identity.software is None or identity.software in cond.not_software):
+        return False
+    if cond.states and finding.state not in cond.states:
+        return False
+    if cond.check_results:
+        text = "\n".join(finding.check_results)
+        if not any(p.search(text) for p in cond.check_results):
+            return False
+    return True
+
+
+def _unknown_severity(finding: Finding) -> tuple[str, str]:
+    if finding.kind is Kind.VULNS:
+        if finding.state in (EXPLOITABLE,):
+            return "high", "nmap exploited it; advisor has no entry yet to size the risk"
+        if finding.state in (DOS,):
+            return "medium", "nmap reports a denial of service; advisor has no entry yet"
+        if finding.state == LIKELY_VULNERABLE:
+            return "low", "nmap reports LIKELY VULNERABLE; advisor has no entry yet"
+        if finding.state == UNKNOWN_STATE:
+            return "info", "nmap could not test it"
+        return "medium", "nmap reports VULNERABLE; advisor has no entry yet to size the risk"
+    return "info", "free-form script output that advisor has no entry for"
+
+
+def default_service_name(port: int | None, version: tuple[int, ...] | None) -> str:
+    """The master.cf service name Postfix's own template uses for a port."""
+    if port == 465:
+        return "smtps" if version is not None and version < (3, 5) else "submissions"
+    if port == 587:
+        return "submission"
+    return "smtp"
+
+
+def _fill(text: str, finding: Finding, service: str) -> str:
+    loc = finding.location
+    host = loc.host
+    return (
+        text.replace("{service}", service)
+        .replace("{port}", str(loc.port) if loc.port is not None else "PORT")
+        .replace("{host}", host if loc.scope in ("port", "host") else "HOST")
+    )
+
+
+def choose_fixes(
+    entry: Entry,
+    finding: Finding,
+    identity: Identity,
+    service_name: str | None = None,
+) -> tuple[ChosenFix, ...]:
+    """Fixes for the identified software and version (all candidates when only guessed)."""
+    port = finding.location.port
+    version = parse_version(identity.version)
+    software = {identity.software} if identity.software else set(identity.candidates)
+    specific = [f for f in entry.fixes if f.software in software]
+    pool = specific or [f for f in entry.fixes if f.software == "generic"] or list(entry.fixes)
+    if specific:
+        pool += [f for f in entry.fixes if f.software == "generic" and not identity.software]
+    service = service_name or default_service_name(port, version)
+    chosen: list[ChosenFix] = []
+    for fix in pool:
+        if fix.ports and port is not None and port not in fix.ports:
+            continue
+        name = (
+            display_name(fix.software)
+            if fix.software not in ("generic", "vendor")
+            else "any software"
+        )
+        if fix.versions.is_any:
+            applies = name
+        elif version is not None:
+            if not fix.versions.contains(version):
+                continue
+            applies = f"{name} {identity.version} (fix for {fix.versions.describe()})"
+        else:
+            applies = f"{name} {fix.versions.describe()} (version not known: pick yours)"
+        chosen.append(
+            ChosenFix(
+                fix=fix,
+                commands=tuple(_fill(c, finding, service) for c in fix.commands),
+                config=_fill(fix.config, finding, service),
+                applies=applies,
+            )
+        )
+    chosen.sort(key=lambda c: not c.fix.recommended)
+    return tuple(chosen)
+
+
+def advise(
+    finding: Finding,
+    result: MatchResult,
+    identity: Identity,
+    service_name: str | None = None,
+) -> Advice:
+    """Everything the report says about one finding."""
+    mode = tls_mode(finding.location.port, finding.location.service)
+    entry = result.entry
+    if entry is None or result.verdict is not Verdict.MATCHED:
+        level, reason = _unknown_severity(finding)
+        return Advice(finding, result.verdict, entry, level, reason, mode, identity)
+    level, reason = entry.severity.level, entry.severity.reason
+    for rule in entry.severity.context:
+        if _holds(rule.when, finding, mode, identity):
+            level, reason = rule.level, rule.reason
+            break
+    fps = tuple(fp.note for fp in entry.false_positives if _holds(fp.when, finding, mode, identity))
+    software = {identity.software} if identity.software else set(identity.candidates)
+    port = finding.location.port
+    not_fixes = tuple(
+        nf
+        for nf in entry.not_fixes
+        if (nf.software is None or nf.software in software or not software)
+        and (not nf.ports or port in nf.ports)
+    )
+    service = service_name or default_service_name(port, parse_version(identity.version))
+    verify = tuple(
+        (_fill(v.command, finding, service), v.expect)
+        for v in entry.verify
+        if v.software is None or not software or v.software in software
+    )
+    return Advice(
+        finding=finding,
+        verdict=result.verdict,
+        entry=entry,
+        severity=level,
+        severity_reason=reason,
+        tls_mode=mode,
+        identity=identity,
+        false_positives=fps,
+        fixes=choose_fixes(entry, finding, identity, service_name),
+        not_fixes=not_fixes,
+        verify=verify,
+    )

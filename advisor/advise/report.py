@@ -1,0 +1,138 @@
+"""The report: advice grouped by finding, with the affected endpoints, in bounded memory.
+
+A group is one knowledge entry (or one unknown title). Inside it, endpoints that share the same
+context (port, software, version, severity, applicable notes) share one :class:`Variant` whose
+representative :class:`~advisor.advise.advice.Advice` is rendered once; only endpoint strings are
+kept for the rest. That keeps a 100k-host scan readable and its memory small.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from advisor.advise.advice import Advice, severity_rank
+from advisor.findings.model import Finding, Kind, Location
+from advisor.kb import Verdict
+from advisor.kb.schema import Entry
+from advisor.model import ScanInfo
+
+#: Unknown-script samples kept per script id.
+UNKNOWN_SAMPLES = 3
+
+
+@dataclass
+class Variant:
+    advice: Advice
+    locations: list[Location] = field(default_factory=list)
+    """Every endpoint with this context (service details dropped to save memory)."""
+
+    @property
+    def endpoints(self) -> list[str]:
+        return [loc.endpoint for loc in self.locations]
+
+
+@dataclass
+class Group:
+    key: str
+    title: str
+    script: str
+    entry: Entry | None
+    severity: str = "info"
+    count: int = 0
+    variants: dict[tuple[object, ...], Variant] = field(default_factory=dict)
+    hosts: set[str] = field(default_factory=set)
+
+    def sorted_variants(self) -> list[Variant]:
+        return sorted(
+            self.variants.values(),
+            key=lambda v: (-severity_rank(v.advice.severity), -len(v.locations)),
+        )
+
+
+@dataclass
+class UnknownScript:
+    script: str
+    count: int = 0
+    samples: list[Finding] = field(default_factory=list)
+    endpoints: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    scan: ScanInfo = field(default_factory=ScanInfo)
+    source: str = "-"
+    groups: dict[str, Group] = field(default_factory=dict)
+    clean: Counter[str] = field(default_factory=Counter)
+    """Checked and clean: title -> count of endpoints."""
+    unknown: dict[str, UnknownScript] = field(default_factory=dict)
+    hosts_read: int = 0
+    hosts_up: int = 0
+    ports_open: int = 0
+    scripts_seen: int = 0
+    severity_counts: Counter[str] = field(default_factory=Counter)
+    false_positive_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    """Lines describing the evidence used (files read, commands run, assumptions)."""
+
+    # -- building --------------------------------------------------------------------------
+    def add(self, advice: Advice) -> None:
+        finding = advice.finding
+        if advice.verdict is Verdict.CLEAN:
+            title = advice.entry.title if advice.entry else finding.title
+            self.clean[title] += 1
+            return
+        if advice.verdict is Verdict.UNKNOWN and finding.kind in (Kind.OUTPUT,):
+            unknown = self.unknown.setdefault(finding.script, UnknownScript(finding.script))
+            unknown.count += 1
+            if len(unknown.samples) < UNKNOWN_SAMPLES:
+                unknown.samples.append(finding)
+            unknown.endpoints.append(finding.location.endpoint)
+            return
+        entry = advice.entry
+        key = entry.id if entry else f"{finding.script}|{finding.title}"
+        group = self.groups.get(key)
+        if group is None:
+            title = entry.title if entry else finding.title
+            group = self.groups[key] = Group(key, title, finding.script, entry)
+        group.count += 1
+        group.hosts.add(finding.location.host)
+        if severity_rank(advice.severity) > severity_rank(group.severity) or group.count == 1:
+            group.severity = advice.severity
+        ident = advice.identity
+        ctx = (
+            finding.location.port,
+            finding.location.scope,
+            advice.severity,
+            ident.software,
+            ident.version,
+            ident.candidates,
+            advice.false_positives,
+            tuple(c.applies for c in advice.fixes),
+            advice.notes,
+            finding.title if entry is None or finding.kind is not Kind.VULNS else "",
+            finding.state,
+        )
+        variant = group.variants.get(ctx)
+        if variant is None:
+            variant = group.variants[ctx] = Variant(advice)
+        loc = finding.location
+        variant.locations.append(loc if loc.service is None else replace(loc, service=None))
+        self.severity_counts[advice.severity] += 1
+        if advice.false_positives:
+            self.false_positive_count += 1
+
+    # -- reading ---------------------------------------------------------------------------
+    def sorted_groups(self) -> list[Group]:
+        return sorted(
+            self.groups.values(), key=lambda g: (-severity_rank(g.severity), -g.count, g.key)
+        )
+
+    @property
+    def finding_count(self) -> int:
+        return sum(g.count for g in self.groups.values())
+
+    def worst(self) -> str | None:
+        levels = [g.severity for g in self.groups.values()]
+        return max(levels, key=severity_rank) if levels else None

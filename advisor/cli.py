@@ -1,0 +1,352 @@
+"""The ``advisor`` command: a thin click layer over :mod:`advisor.api` and the renderers.
+
+Exit codes (also in README.md and ``advisor --help``):
+
+* 0 - nothing at or above ``--fail-on``
+* 1 - at least one finding at or above ``--fail-on``
+* 2 - usage or input error (missing file, not nmap output, bad knowledge base, bad flag)
+* 3 - the scan was incomplete (cut off mid-file) and nothing reached ``--fail-on``
+* 4 - internal error (a bug in advisor; please report it)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, BinaryIO, TextIO, cast
+
+import click
+
+from advisor import __version__
+from advisor.advise.advice import SEVERITY_ORDER, Advice, severity_rank
+from advisor.advise.report import Report
+from advisor.api import Options, explain
+from advisor.i18n import Catalog, available_languages
+from advisor.kb import EntryError, KnowledgeBase, knowledge_dir
+from advisor.render import Format, render
+from advisor.render.escape import neutralise
+from advisor.scan import ScanError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_INTERNAL = 4
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  nothing at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage or input error
+  3  scan incomplete (cut off) and nothing reached --fail-on
+  4  internal error (a bug: please report it)"""
+
+
+class InputError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+    def show(self, file: IO[str] | None = None) -> None:
+        click.echo(f"advisor: error: {neutralise(self.format_message())}", err=True)
+
+
+def _load_kb(path: Path | None) -> KnowledgeBase:
+    try:
+        return KnowledgeBase.load(path)
+    except EntryError as exc:
+        raise InputError(
+            f"knowledge base is invalid: {exc.source}: {exc.problems[0]} (run 'advisor kb lint')"
+        ) from None
+
+
+@contextmanager
+def atomic_output(path: str | None) -> Iterator[TextIO]:
+    """stdout, or a temporary file next to ``path`` renamed over it only on success."""
+    if path is None or path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"cannot write {path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class _Progress:
+    """Bytes read of the total, on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int | None, name: str) -> None:
+        self.total = total
+        self.name = name
+        self.enabled = bool(total and total > 20_000_000 and sys.stderr.isatty())
+        self._last = -1
+
+    def __call__(self, done: int) -> None:
+        if not self.enabled or not self.total:
+            return
+        pct = min(100, done * 100 // self.total)
+        if pct != self._last:
+            self._last = pct
+            bar = "#" * (pct // 4)
+            sys.stderr.write(
+                f"\r{self.name}: [{bar:<25}] {pct:3d}% ({done >> 20}/{self.total >> 20} MiB)"
+            )
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self._last >= 0:
+            sys.stderr.write("\n")
+
+
+def _summary(report: Report, output: str | None) -> str:
+    counts = ", ".join(
+        f"{report.severity_counts[s]} {s}"
+        for s in reversed(SEVERITY_ORDER)
+        if report.severity_counts[s]
+    )
+    parts = [
+        f"{report.finding_count} finding(s)" + (f" ({counts})" if counts else ""),
+        f"{len(report.groups)} kind(s)",
+        f"{report.hosts_read} host(s) read",
+    ]
+    if report.clean:
+        parts.append(f"{sum(report.clean.values())} check(s) clean")
+    if report.unknown:
+        parts.append(f"{len(report.unknown)} script(s) without an entry")
+    line = "advisor: " + "; ".join(parts)
+    if output and output != "-":
+        line += f"; report written to {output}"
+    return line
+
+
+@click.group(epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="advisor")
+def main() -> None:
+    """Explain nmap NSE findings: what they mean, who is responsible, whether they are
+    real, and what to change."""
+
+
+@main.command("explain", epilog=EXIT_CODES_HELP)
+@click.argument("scan", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.MARKDOWN.value,
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the advisory to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_ORDER),
+    default="low",
+    show_default=True,
+    help="Lowest severity that makes the exit code 1.",
+)
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="ID",
+    help="Leave out findings of this knowledge entry (repeatable).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(available_languages() or ["en"]),
+    default="en",
+    show_default=True,
+    help="Language of the report (Markdown and HTML).",
+)
+@click.option(
+    "--knowledge",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Use this knowledge directory instead of the bundled one.",
+)
+def explain_cmd(
+    scan: str,
+    fmt: str,
+    output: str | None,
+    fail_on: str,
+    ignore: tuple[str, ...],
+    lang: str,
+    knowledge: Path | None,
+) -> None:
+    """Explain the findings in SCAN (nmap -oX XML or nmap's normal text output; '-' for stdin)."""
+    kb = _load_kb(knowledge)
+    for entry_id in ignore:
+        if kb.get(entry_id) is None:
+            raise InputError(
+                f"--ignore {entry_id}: no such knowledge entry (see 'advisor kb list')"
+            )
+    try:
+        catalog = Catalog.load(lang, kb.root)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    fmt_enum = Format(fmt)
+    spool: TextIO | None = None
+    options = Options(ignore=frozenset(i.upper() for i in ignore))
+    if fmt_enum is Format.JSON:
+        from advisor.render.json import finding_record
+
+        spool = cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115
+        first = [True]
+
+        def on_advice(advice: Advice) -> None:
+            assert spool is not None
+            if not first[0]:
+                spool.write(",\n")
+            first[0] = False
+            spool.write(json.dumps(finding_record(advice), ensure_ascii=False))
+
+        options.on_advice = on_advice
+    stream, total, name = _open_input(scan)
+    progress = _Progress(total, name)
+    options.progress = progress
+    try:
+        report = explain(stream, kb, options, source=name)
+    except ScanError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    finally:
+        progress.finish()
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    with atomic_output(output) as out:
+        render(fmt_enum, report, out, kb, catalog, spool)
+    if spool is not None:
+        spool.close()
+    for warning in report.warnings:
+        click.echo(f"advisor: warning: {neutralise(warning)}", err=True)
+    click.echo(_summary(report, output), err=True)
+    worst = report.worst()
+    if worst is not None and severity_rank(worst) >= severity_rank(fail_on):
+        sys.exit(EXIT_FINDINGS)
+    if not report.scan.complete:
+        sys.exit(EXIT_INCOMPLETE)
+    sys.exit(EXIT_OK)
+
+
+def _open_input(scan: str) -> tuple[BinaryIO, int | None, str]:
+    if scan == "-":
+        return sys.stdin.buffer, None, "<stdin>"
+    path = Path(scan)
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{scan}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{scan}: is a directory, expected an nmap output file") from None
+    except OSError as exc:
+        raise InputError(f"{scan}: cannot read: {exc.strerror}") from None
+    try:
+        size: int | None = path.stat().st_size
+    except OSError:
+        size = None
+    return fh, size, scan
+
+
+# --------------------------------------------------------------------------------- kb
+@main.group("kb")
+def kb_group() -> None:
+    """Read and check the knowledge base."""
+
+
+@kb_group.command("list")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def kb_list(fmt: str, knowledge: Path | None) -> None:
+    """List every knowledge entry."""
+    from advisor.kb.catalogue import entry_summary
+
+    kb = _load_kb(knowledge)
+    rows = [entry_summary(e, kb) for e in kb]
+    if fmt == "json":
+        click.echo(json.dumps({"schema": "advisor-kb-list/1", "entries": rows}, indent=2))
+        return
+    for row in rows:
+        scripts = ",".join(row["scripts"])
+        proven = "proven" if row["proven"] else ""
+        click.echo(
+            f"{row['id']}  {row['severity']:<8} {scripts:<28} {row['title']}  {proven}".rstrip()
+        )
+
+
+@kb_group.command("show")
+@click.argument("entry_id")
+@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def kb_show(entry_id: str, knowledge: Path | None) -> None:
+    """Show one entry as Markdown."""
+    from advisor.kb.catalogue import entry_markdown
+
+    kb = _load_kb(knowledge)
+    entry = kb.get(entry_id)
+    if entry is None:
+        raise InputError(f"no knowledge entry {entry_id!r} (see 'advisor kb list')")
+    click.echo(entry_markdown(entry, kb))
+
+
+@kb_group.command("lint")
+@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--samples",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of per-entry nmap samples to check (default: tests/kb_samples "
+    "next to the knowledge folder, when present).",
+)
+def kb_lint(knowledge: Path | None, samples: Path | None) -> None:
+    """Check every entry against the schema, IDs, samples and translations."""
+    from advisor.kb.lint import lint
+
+    root = knowledge or knowledge_dir()
+    problems, checked = lint(root, samples)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"advisor kb lint: {len(problems)} problem(s) in {checked} entries", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"advisor kb lint: {checked} entries OK")
+
+
+def run() -> None:
+    """Entry point that turns unexpected exceptions into exit code 4 without a traceback."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("advisor: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # pragma: no cover - a bug
+        if os.environ.get("ADVISOR_DEBUG"):
+            raise
+        click.echo(
+            f"advisor: internal error: {type(exc).__name__}: {neutralise(str(exc))} "
+            "(set ADVISOR_DEBUG=1 for a traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

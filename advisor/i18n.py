@@ -1,0 +1,107 @@
+"""Languages: fixed template strings and knowledge-entry text, as data.
+
+English strings live in ``advisor/locales/en.toml``; another language adds
+``advisor/locales/<lang>.toml`` (same keys) and ``knowledge/i18n/<lang>/ADV-nnnn.toml``
+overlays for entries. A missing string falls back to English with a visible marker, so a
+half-translated report is still complete. Commands, configuration lines and nmap's own strings
+are never translated.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.kb import knowledge_dir
+from advisor.kb.schema import Entry
+
+LOCALES = Path(__file__).parent / "locales"
+
+
+def available_languages() -> list[str]:
+    return sorted(p.stem for p in LOCALES.glob("*.toml"))
+
+
+@dataclass
+class Catalog:
+    lang: str = "en"
+    strings: dict[str, str] = field(default_factory=dict)
+    english: dict[str, str] = field(default_factory=dict)
+    overlays: dict[str, dict[str, Any]] = field(default_factory=dict)
+    marker: str = "[EN]"
+
+    @classmethod
+    def load(cls, lang: str = "en", knowledge: Path | None = None) -> Catalog:
+        english = _read(LOCALES / "en.toml")
+        if lang == "en":
+            return cls("en", english, english, {})
+        path = LOCALES / f"{lang}.toml"
+        if not path.exists():
+            raise ValueError(
+                f"no translation for language {lang!r} "
+                f"(available: {', '.join(available_languages())})"
+            )
+        strings = _read(path)
+        overlays: dict[str, dict[str, Any]] = {}
+        kdir = (knowledge or knowledge_dir()) / "i18n" / lang
+        for p in sorted(kdir.glob("ADV-*.toml")):
+            with p.open("rb") as fh:
+                overlays[p.stem] = tomllib.load(fh)
+        return cls(lang, strings, english, overlays, strings.get("fallback_marker", "[EN]"))
+
+    # -- fixed strings -------------------------------------------------------------------
+    def t(self, key: str, **values: object) -> str:
+        """A template string, formatted with ``values``; English (marked) when missing."""
+        text = self.strings.get(key)
+        if text is None:
+            text = self.english.get(key, key)
+            if self.lang != "en":
+                text = f"{self.marker} {text}"
+        return text.format(**values) if values else text
+
+    # -- entry text ------------------------------------------------------------------------
+    def entry(
+        self, entry: Entry, key: str, index: int | None = None, sub: str | None = None
+    ) -> str:
+        """Entry text in this language. ``key`` is a ``text`` field, ``title`` or
+        ``severity_reason``; with ``index``/``sub`` an item of ``fixes``, ``not_fixes``,
+        ``false_positives`` or ``verify``."""
+        english = _english(entry, key, index, sub)
+        if self.lang == "en" or not english:
+            return english
+        overlay = self.overlays.get(entry.id, {})
+        value: Any = overlay.get(key)
+        if index is not None:
+            items = value if isinstance(value, list) else []
+            value = (
+                items[index].get(sub)
+                if index < len(items) and isinstance(items[index], dict)
+                else None
+            )
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        return f"{self.marker} {english}"
+
+    def translated(self, entry: Entry) -> bool:
+        return entry.id in self.overlays
+
+
+def _english(entry: Entry, key: str, index: int | None, sub: str | None) -> str:
+    if index is None:
+        if key == "title":
+            return entry.title
+        if key == "severity_reason":
+            return entry.severity.reason
+        return str(getattr(entry.text, key, ""))
+    items: tuple[Any, ...] = getattr(entry, key, ())
+    if index >= len(items):
+        return ""
+    return str(getattr(items[index], sub or "", "") or "")
+
+
+def _read(path: Path) -> dict[str, str]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    return {k: v for k, v in data.items() if isinstance(v, str)}

@@ -1,0 +1,143 @@
+"""``advisor kb lint``: the schema, plus the rules that span files.
+
+* every entry parses and validates (schema.py), IDs match file names, are unique, not retired;
+* placeholders in commands are known ones;
+* every entry has at least one positive and one negative nmap sample, each with provenance in
+  ``SOURCES.toml``, and each positive sample really produces a finding of that entry while each
+  negative one does not;
+* translation overlays name existing entries and only known fields.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from advisor.kb import KnowledgeBase, Verdict
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_KNOWN_PLACEHOLDERS = {"service", "port", "host"}
+_OVERLAY_KEYS = {
+    "title",
+    "summary",
+    "meaning",
+    "why",
+    "detection",
+    "severity_reason",
+    "false_positives",
+    "fixes",
+    "not_fixes",
+    "verify",
+}
+
+
+def default_samples_dir(knowledge: Path) -> Path:
+    return knowledge.parent / "tests" / "kb_samples"
+
+
+def sample_matches(path: Path, kb: KnowledgeBase) -> set[str]:
+    """IDs of the entries that the findings in one nmap sample match."""
+    from advisor.api import scan_time
+    from advisor.findings import host_findings, run_findings
+    from advisor.scan import open_scan
+
+    found: set[str] = set()
+    with path.open("rb") as fh:
+        scan = open_scan(fh)
+        hosts = list(scan)
+        when = scan_time(scan.info.start)
+        findings = [f for h in hosts for f in host_findings(h, when)]
+        findings += list(run_findings(scan.prescripts, "prescript", when))
+        findings += list(run_findings(scan.postscripts, "postscript", when))
+    for finding in findings:
+        result = kb.match(finding)
+        if result.verdict is Verdict.MATCHED and result.entry is not None:
+            found.add(result.entry.id)
+    return found
+
+
+def _check_samples(kb: KnowledgeBase, samples: Path) -> list[str]:
+    problems: list[str] = []
+    for entry in kb:
+        folder = samples / entry.id
+        positives = sorted(folder.glob("positive-*")) if folder.is_dir() else []
+        negatives = sorted(folder.glob("negative-*")) if folder.is_dir() else []
+        where = f"{entry.id}.toml: samples"
+        if not positives:
+            problems.append(f"{where}: no positive sample in {folder}/positive-*")
+        if not negatives:
+            problems.append(f"{where}: no negative sample in {folder}/negative-*")
+        sources_file = folder / "SOURCES.toml"
+        sources: dict[str, object] = {}
+        if folder.is_dir():
+            if not sources_file.exists():
+                problems.append(f"{where}: {sources_file} is missing (provenance of each sample)")
+            else:
+                try:
+                    with sources_file.open("rb") as fh:
+                        sources = tomllib.load(fh)
+                except tomllib.TOMLDecodeError as exc:
+                    problems.append(f"{where}: {sources_file.name} is not valid TOML: {exc}")
+        for sample in positives + negatives:
+            if sources and not _described(sources, sample.name):
+                problems.append(f"{where}: {sample.name} has no provenance in SOURCES.toml")
+            try:
+                matched = sample_matches(sample, kb)
+            except Exception as exc:
+                problems.append(f"{where}: {sample.name} cannot be read: {exc}")
+                continue
+            is_positive = sample.name.startswith("positive-")
+            if is_positive and entry.id not in matched:
+                problems.append(f"{where}: {sample.name} does not produce a finding of {entry.id}")
+            if not is_positive and entry.id in matched:
+                problems.append(f"{where}: {sample.name} produces a finding of {entry.id}")
+    return problems
+
+
+def _described(sources: dict[str, object], name: str) -> bool:
+    if name in sources:
+        return True
+    files = sources.get("files") or sources.get("file") or sources.get("samples")
+    if isinstance(files, list):
+        return any(isinstance(f, dict) and f.get("file", f.get("name")) == name for f in files)
+    if isinstance(files, dict):
+        return name in files
+    return False
+
+
+def _check_overlays(kb: KnowledgeBase, root: Path) -> list[str]:
+    problems: list[str] = []
+    for path in sorted((root / "i18n").glob("*/*.toml")):
+        rel = f"i18n/{path.parent.name}/{path.name}"
+        if kb.get(path.stem) is None:
+            problems.append(f"{rel}: no entry {path.stem}")
+            continue
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"{rel}: not valid TOML: {exc}")
+            continue
+        for key in sorted(data.keys() - _OVERLAY_KEYS):
+            problems.append(
+                f"{rel}: unknown key {key!r} (allowed: {', '.join(sorted(_OVERLAY_KEYS))})"
+            )
+    return problems
+
+
+def lint(root: Path, samples: Path | None = None) -> tuple[list[str], int]:
+    """All problems in the knowledge base at ``root``; and how many entries were checked."""
+    kb, errors = KnowledgeBase.load_collecting(root)
+    problems = [f"{e.source}: {p}" for e in errors for p in e.problems]
+    for entry in kb:
+        texts = [c for f in entry.fixes for c in f.commands] + [v.command for v in entry.verify]
+        for text in texts:
+            for name in _PLACEHOLDER.findall(text):
+                if name not in _KNOWN_PLACEHOLDERS:
+                    problems.append(f"{entry.id}.toml: unknown placeholder {{{name}}} in {text!r}")
+    samples = samples or default_samples_dir(root)
+    if samples.is_dir():
+        problems += _check_samples(kb, samples)
+    problems += _check_overlays(kb, root)
+    return problems, len(kb) + len(errors)

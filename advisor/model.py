@@ -1,0 +1,154 @@
+"""The nmap object model advisor works on: frozen, typed, and faithful to the XML.
+
+Everything here is produced by a reader in :mod:`advisor.scan` (XML or nmap's normal
+text output) and consumed by :mod:`advisor.findings`. Text fields hold what the scanned
+host sent: treat every string as untrusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class NseElem:
+    """An ``<elem>``: a leaf of an NSE structured result."""
+
+    key: str | None
+    """The ``key`` attribute; None for list items."""
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class NseTable:
+    """A ``<table>``: keyed and unkeyed children in document order."""
+
+    key: str | None
+    children: tuple[NseNode, ...] = ()
+
+    def get(self, key: str) -> NseNode | None:
+        """The first child with this key, or None."""
+        for child in self.children:
+            if child.key == key:
+                return child
+        return None
+
+    def text(self, key: str) -> str | None:
+        """The value of the first ``<elem>`` with this key, or None."""
+        child = self.get(key)
+        return child.value if isinstance(child, NseElem) else None
+
+    def table(self, key: str) -> NseTable | None:
+        """The first sub-table with this key, or None."""
+        child = self.get(key)
+        return child if isinstance(child, NseTable) else None
+
+    def values(self) -> list[str]:
+        """Values of the unkeyed ``<elem>`` children (a Lua list of strings)."""
+        return [c.value for c in self.children if isinstance(c, NseElem) and c.key is None]
+
+    def tables(self) -> Iterator[NseTable]:
+        """Sub-tables, keyed or not, in order."""
+        return (c for c in self.children if isinstance(c, NseTable))
+
+
+NseNode = NseElem | NseTable
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptResult:
+    """One ``<script>`` element: NSE output for a port, a host, or the whole run."""
+
+    id: str
+    output: str
+    """The ``output`` attribute (human text); empty when absent."""
+    children: tuple[NseNode, ...] = ()
+    """Structured output, exactly as nmap wrote it (order, keys, nesting)."""
+
+    def as_table(self) -> NseTable:
+        """The structured output wrapped in an anonymous table, for uniform access."""
+        return NseTable(None, self.children)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """``<service>``: what nmap thinks runs on a port (``-sV`` data when method=probed)."""
+
+    name: str = ""
+    product: str = ""
+    version: str = ""
+    extrainfo: str = ""
+    tunnel: str = ""
+    method: str = ""
+    conf: str = ""
+    ostype: str = ""
+    cpes: tuple[str, ...] = ()
+
+    @property
+    def probed(self) -> bool:
+        """True when nmap -sV fingerprinted the service (not just the port table)."""
+        return self.method == "probed"
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    protocol: str
+    portid: int
+    state: str
+    reason: str = ""
+    service: Service | None = None
+    scripts: tuple[ScriptResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    addr: str
+    addrtype: str
+    """``ipv4``, ``ipv6`` or ``mac``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    addresses: tuple[Address, ...]
+    status: str = "up"
+    hostnames: tuple[str, ...] = ()
+    ports: tuple[Port, ...] = ()
+    hostscripts: tuple[ScriptResult, ...] = ()
+    os_matches: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> str:
+        """The IP address that names this host in reports (IPv4, else IPv6, else any)."""
+        for kind in ("ipv4", "ipv6"):
+            for a in self.addresses:
+                if a.addrtype == kind:
+                    return a.addr
+        return self.addresses[0].addr if self.addresses else "(unknown)"
+
+    @property
+    def hostname(self) -> str | None:
+        return self.hostnames[0] if self.hostnames else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """What the ``<nmaprun>`` header and ``<runstats>`` say about the scan."""
+
+    scanner: str = "nmap"
+    version: str = ""
+    args: str = ""
+    start: int | None = None
+    xml_output_version: str = ""
+    finished: bool = False
+    """True when ``<runstats><finished>`` was read."""
+    complete: bool = False
+    """True when the whole document was read; False for a scan cut off mid-file."""
+    problem: str | None = None
+    """Why the scan is incomplete, in one line, when it is."""
+    hosts_up: int | None = None
+    hosts_down: int | None = None
+    hosts_total: int | None = None
+    source_format: str = "xml"
+    """``xml`` or ``text`` (nmap normal output)."""
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,290 @@
+"""Streaming reader for nmap XML (``-oX``).
+
+Hosts are built one at a time from lxml pull-parser events and their elements are cleared at
+once, so memory does not grow with the number of hosts. The parser never resolves entities,
+never loads a DTD and never touches the network. A document that ends early (a scan cut off
+mid-file) yields every host read so far and marks the scan incomplete.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any, BinaryIO, cast
+
+from lxml import etree
+
+from advisor.model import (
+    Address,
+    Host,
+    NseElem,
+    NseNode,
+    NseTable,
+    Port,
+    ScanInfo,
+    ScriptResult,
+    Service,
+)
+from advisor.scan.errors import ScanError
+from advisor.scan.sanitize import SanitizingReader
+
+_TAGS = ("nmaprun", "host", "prescript", "postscript", "runstats")
+
+
+def _make_parser() -> etree.XMLPullParser:
+    return etree.XMLPullParser(
+        events=("start", "end"),
+        tag=_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _node(el: etree._Element) -> NseNode | None:
+    tag = el.tag
+    if tag == "elem":
+        return NseElem(el.get("key"), el.text or "")
+    if tag == "table":
+        return NseTable(el.get("key"), _children(el))
+    return None
+
+
+def _children(el: etree._Element) -> tuple[NseNode, ...]:
+    out = []
+    for child in el:
+        node = _node(child)
+        if node is not None:
+            out.append(node)
+    return tuple(out)
+
+
+def script_from_element(el: etree._Element) -> ScriptResult:
+    """Build a :class:`ScriptResult` from a ``<script>`` element, keeping table structure."""
+    return ScriptResult(el.get("id") or "(no id)", el.get("output") or "", _children(el))
+
+
+def _service(el: etree._Element) -> Service:
+    return Service(
+        name=el.get("name") or "",
+        product=el.get("product") or "",
+        version=el.get("version") or "",
+        extrainfo=el.get("extrainfo") or "",
+        tunnel=el.get("tunnel") or "",
+        method=el.get("method") or "",
+        conf=el.get("conf") or "",
+        ostype=el.get("ostype") or "",
+        cpes=tuple(c.text for c in el.iterchildren("cpe") if c.text),
+    )
+
+
+def _port(el: etree._Element) -> Port:
+    state_el = el.find("state")
+    service_el = el.find("service")
+    return Port(
+        protocol=el.get("protocol") or "tcp",
+        portid=_int(el.get("portid")) or 0,
+        state=state_el.get("state", "") if state_el is not None else "",
+        reason=state_el.get("reason", "") if state_el is not None else "",
+        service=_service(service_el) if service_el is not None else None,
+        scripts=tuple(script_from_element(s) for s in el.iterchildren("script")),
+    )
+
+
+def host_from_element(el: etree._Element) -> Host:
+    """Build a :class:`Host` from a complete ``<host>`` element."""
+    status = el.find("status")
+    ports: list[Port] = []
+    hostscripts: tuple[ScriptResult, ...] = ()
+    hostnames: list[str] = []
+    os_matches: list[str] = []
+    addresses: list[Address] = []
+    for child in el:
+        tag = child.tag
+        if tag == "address":
+            addresses.append(Address(child.get("addr") or "", child.get("addrtype") or "ipv4"))
+        elif tag == "ports":
+            ports.extend(_port(p) for p in child.iterchildren("port"))
+        elif tag == "hostscript":
+            hostscripts = tuple(script_from_element(s) for s in child.iterchildren("script"))
+        elif tag == "hostnames":
+            hostnames.extend(h.get("name") or "" for h in child.iterchildren("hostname"))
+        elif tag == "os":
+            os_matches.extend(m.get("name") or "" for m in child.iterchildren("osmatch"))
+    return Host(
+        addresses=tuple(addresses),
+        status=status.get("state", "unknown") if status is not None else "unknown",
+        hostnames=tuple(h for h in hostnames if h),
+        ports=tuple(ports),
+        hostscripts=hostscripts,
+        os_matches=tuple(m for m in os_matches if m),
+    )
+
+
+class XmlScan:
+    """An nmap XML scan, read lazily. Iterate it for hosts.
+
+    ``prescripts`` are known before the first host is yielded (nmap writes them first);
+    ``postscripts`` and the final ``info`` after iteration ends.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self._reader = SanitizingReader(stream)
+        self._parser = _make_parser()
+        self._progress = progress
+        self.info = ScanInfo()
+        self.prescripts: tuple[ScriptResult, ...] = ()
+        self.postscripts: tuple[ScriptResult, ...] = ()
+        self.hosts_read = 0
+        self._root: etree._Element | None = None
+        self._pending: deque[tuple[str, etree._Element]] = deque()
+        self._done = False
+        self._ended = False
+        self._start()
+
+    @property
+    def bytes_read(self) -> int:
+        return self._reader.bytes_read
+
+    # -- reading -------------------------------------------------------------------------
+    def _feed(self) -> bool:
+        """Feed one chunk; return False at end of input or on a parse error."""
+        if self._done:
+            return False
+        chunk = self._reader.read()
+        try:
+            if chunk:
+                self._parser.feed(chunk)
+            else:
+                self._done = True
+                self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            self._done = True
+            self._syntax_error(exc)
+        finally:
+            self._pending.extend(cast(Iterator[tuple[str, Any]], self._parser.read_events()))
+            if self._progress is not None:
+                self._progress(self._reader.bytes_read)
+        return not self._done
+
+    def _syntax_error(self, exc: etree.XMLSyntaxError) -> None:
+        if self._root is None:
+            raise ScanError(_first_error(exc, self._reader.bytes_read)) from None
+        if self._ended:
+            return  # junk after </nmaprun>: everything was read
+        line = exc.lineno if exc.lineno else "?"
+        if self._reader.eof:
+            why = f"the input ends at line {line} before </nmaprun> (cut off mid-file?)"
+        else:
+            why = f"the XML stops being readable at line {line} ({_short(exc.msg)})"
+        self.info = replace(
+            self.info,
+            complete=False,
+            problem=f"the scan is incomplete: {why}; showing the hosts read before that",
+        )
+
+    def _start(self) -> None:
+        """Read until the ``<nmaprun>`` start tag, or fail with a one-line error."""
+        while self._root is None:
+            while self._pending:
+                event, el = self._pending[0]
+                if event == "start":
+                    if el.tag != "nmaprun":
+                        raise ScanError(
+                            f"not an nmap XML file: the root element is <{_short(str(el.tag))}>,"
+                            " expected <nmaprun>"
+                        )
+                    self._root = el
+                    self.info = ScanInfo(
+                        scanner=el.get("scanner") or "nmap",
+                        version=el.get("version") or "",
+                        args=el.get("args") or "",
+                        start=_int(el.get("start")),
+                        xml_output_version=el.get("xmloutputversion") or "",
+                        complete=False,
+                        problem="the scan is incomplete: the input ends before </nmaprun>",
+                    )
+                    self._pending.popleft()
+                    break
+                raise ScanError("not an nmap XML file: no <nmaprun> element")
+            if self._root is None and not self._feed() and not self._pending:
+                if self._reader.bytes_read == 0:
+                    raise ScanError("the input is empty: expected nmap XML (-oX output)")
+                raise ScanError("not an nmap XML file: no <nmaprun> element")
+
+    def __iter__(self) -> Iterator[Host]:
+        root = self._root
+        assert root is not None
+        while True:
+            while self._pending:
+                event, el = self._pending.popleft()
+                if event != "end":
+                    continue
+                tag = el.tag
+                if tag == "host":
+                    host = host_from_element(el)
+                    self._discard(el)
+                    self.hosts_read += 1
+                    yield host
+                elif tag == "prescript":
+                    self.prescripts += tuple(script_from_element(s) for s in el.iter("script"))
+                    self._discard(el)
+                elif tag == "postscript":
+                    self.postscripts += tuple(script_from_element(s) for s in el.iter("script"))
+                    self._discard(el)
+                elif tag == "runstats":
+                    self._runstats(el)
+                    self._discard(el)
+                elif tag == "nmaprun":
+                    self._ended = True
+                    self.info = replace(self.info, complete=True, problem=None)
+            if not self._feed() and not self._pending:
+                return
+
+    def _runstats(self, el: etree._Element) -> None:
+        finished = el.find("finished")
+        hosts = el.find("hosts")
+        self.info = replace(
+            self.info,
+            finished=finished is not None,
+            hosts_up=_int(hosts.get("up")) if hosts is not None else None,
+            hosts_down=_int(hosts.get("down")) if hosts is not None else None,
+            hosts_total=_int(hosts.get("total")) if hosts is not None else None,
+        )
+
+    @staticmethod
+    def _discard(el: etree._Element) -> None:
+        """Free a finished element and everything before it."""
+        el.clear(keep_tail=True)  # type: ignore[call-arg]  # stubs lag lxml
+        parent = el.getparent()
+        if parent is not None:
+            while el.getprevious() is not None:
+                del parent[0]
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_error(exc: etree.XMLSyntaxError, nbytes: int) -> str:
+    if nbytes == 0:
+        return "the input is empty: expected nmap XML (-oX output)"
+    return f"not an nmap XML file: {_short(exc.msg)} (line {exc.lineno})"
