@@ -105,8 +105,7 @@ def explain(
         advice = advise_finding(finding, kb, options)
         if advice.entry is not None and advice.entry.id in options.ignore:
             return
-        report.add(advice)
-        if options.on_advice is not None:
+        if report.add(advice) and options.on_advice is not None:
             options.on_advice(advice)
 
     prescripts_done = False

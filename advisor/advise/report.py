@@ -77,19 +77,20 @@ class Report:
     """Lines describing the evidence used (files read, commands run, assumptions)."""
 
     # -- building --------------------------------------------------------------------------
-    def add(self, advice: Advice) -> None:
+    def add(self, advice: Advice) -> bool:
+        """Take one advice; True when it counts as a finding (not clean, not plain output)."""
         finding = advice.finding
         if advice.verdict is Verdict.CLEAN:
             title = advice.entry.title if advice.entry else finding.title
             self.clean[title] += 1
-            return
+            return False
         if advice.verdict is Verdict.UNKNOWN and finding.kind in (Kind.OUTPUT,):
             unknown = self.unknown.setdefault(finding.script, UnknownScript(finding.script))
             unknown.count += 1
             if len(unknown.samples) < UNKNOWN_SAMPLES:
                 unknown.samples.append(finding)
             unknown.endpoints.append(finding.location.endpoint)
-            return
+            return False
         entry = advice.entry
         key = entry.id if entry else f"{finding.script}|{finding.title}"
         group = self.groups.get(key)
@@ -122,6 +123,7 @@ class Report:
         self.severity_counts[advice.severity] += 1
         if advice.false_positives:
             self.false_positive_count += 1
+        return True
 
     # -- reading ---------------------------------------------------------------------------
     def sorted_groups(self) -> list[Group]:

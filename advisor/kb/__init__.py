@@ -12,7 +12,6 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 
 from advisor.findings.model import NOT_VULNERABLE, Finding, Kind
@@ -31,7 +30,7 @@ def knowledge_dir() -> Path:
     source_tree = Path(__file__).resolve().parents[2] / "knowledge"
     if (source_tree / "entries").is_dir():
         return source_tree
-    return Path(str(resources.files("advisor.knowledge_data")))
+    return Path(__file__).resolve().parents[1] / "knowledge_data"
 
 
 class Verdict(StrEnum):

@@ -124,7 +124,13 @@ def _summary(report: Report, kb: KnowledgeBase) -> dict[str, Any]:
         ],
         "clean": [{"title": t, "count": n} for t, n in sorted(report.clean.items())],
         "unknown_scripts": [
-            {"script": u.script, "count": u.count} for u in report.unknown.values()
+            {
+                "script": u.script,
+                "count": u.count,
+                "endpoints": u.endpoints[:50],
+                "sample_output": u.samples[0].output if u.samples else "",
+            }
+            for u in report.unknown.values()
         ],
         "false_positive_notes": report.false_positive_count,
         "warnings": report.warnings,

@@ -287,4 +287,9 @@ def _short(text: str, limit: int = 120) -> str:
 def _first_error(exc: etree.XMLSyntaxError, nbytes: int) -> str:
     if nbytes == 0:
         return "the input is empty: expected nmap XML (-oX output)"
+    if "entity" in str(exc.msg).lower():
+        return (
+            f"refusing XML entity references (line {exc.lineno}): nmap never writes them, "
+            "and advisor never expands or loads entities"
+        )
     return f"not an nmap XML file: {_short(exc.msg)} (line {exc.lineno})"

@@ -1,0 +1,43 @@
+"""Shared test fixtures. The loopback lab (real Postfix, Dovecot, nginx, nmap) lives in
+tests/lab/ and is registered here as a plugin."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from advisor.kb import KnowledgeBase
+
+pytest_plugins = ["tests.lab.fixtures"]
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+
+
+def corpus_dir() -> Path:
+    """The public nmap XML corpus shipped beside the repository (../shared/corpus/public)."""
+    env = os.environ.get("ADVISOR_CORPUS")
+    if env:
+        return Path(env)
+    for base in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):
+        if (base / "corpus" / "public").is_dir():
+            return base / "corpus" / "public"
+    return ROOT.parent / "shared" / "corpus" / "public"
+
+
+CORPUS = corpus_dir()
+CORPUS_FILES = sorted(CORPUS.glob("*.xml"))
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS_FILES:
+        pytest.skip(f"public corpus not found at {CORPUS} (set ADVISOR_CORPUS)")
+    return CORPUS
