@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from libnmap.objects.cpe import CPE
 
 from advisor.model import Service
+from advisor.render.escape import code
 
 #: Ports where TLS starts at once (implicit / wrapper mode).
 IMPLICIT_TLS_PORTS = frozenset({443, 465, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443})
@@ -169,7 +170,7 @@ def service_clues(service: Service | None) -> list[Clue]:
             if x
         )
         clues.append(
-            Clue("nmap -sV", f"nmap -sV identified `{shown}`", sw, service.version or None)
+            Clue("nmap -sV", f"nmap -sV identified {code(shown)}", sw, service.version or None)
         )
     for cpe_text in service.cpes:
         try:
@@ -179,7 +180,7 @@ def service_clues(service: Service | None) -> list[Clue]:
         product = cpe.get_product() or ""
         sw = software_from_product(product) or software_from_product(cpe.get_vendor() or "")
         if sw and cpe.is_application():
-            clues.append(Clue("cpe", f"CPE `{cpe_text}`", sw, cpe.get_version() or None))
+            clues.append(Clue("cpe", f"CPE {code(cpe_text)}", sw, cpe.get_version() or None))
     return clues
 
 
@@ -190,9 +191,9 @@ def port_clue(port: int | None, service: Service | None) -> Clue | None:
     name = service.name if service is not None and service.name else None
     if role is None and name is None:
         return None
-    text = f"port {port} is {role}" if role else f"nmap's port table calls port {port} `{name}`"
+    text = f"port {port} is {role}" if role else f"nmap's port table calls port {port} {code(name)}"
     if role and name:
-        text += f" (nmap: `{name}`)"
+        text += f" (nmap: {code(name)})"
     return Clue("port", text)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from advisor.kb import KnowledgeBase, Verdict
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"(?<!%)\{([a-z_]+)\}")  # %{http_code} is curl syntax
 _KNOWN_PLACEHOLDERS = {"service", "port", "host"}
 _OVERLAY_KEYS = {
     "title",
