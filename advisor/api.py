@@ -11,16 +11,18 @@ The CLI (:mod:`advisor.cli`) is a thin layer over :func:`explain` and the render
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import BinaryIO, Protocol
 
+from advisor.advise.accept import Acceptance, find_acceptance
 from advisor.advise.advice import Advice, advise
 from advisor.advise.context import Clue, identify
 from advisor.advise.report import Report
 from advisor.findings import host_findings, run_findings
 from advisor.findings.model import Finding
-from advisor.kb import KnowledgeBase
+from advisor.kb import KnowledgeBase, Verdict
+from advisor.model import Host
 from advisor.scan import open_scan
 
 
@@ -35,7 +37,12 @@ class Options:
     on_advice: Callable[[Advice], None] | None = None
     """Called for every advice (the JSON renderer streams findings through it)."""
     progress: Callable[[int], None] | None = None
+    on_host: Callable[[Host], None] | None = None
+    """Called for every host read (``advisor diff`` records what was scanned)."""
     ignore: frozenset[str] = field(default_factory=frozenset)
+    acceptances: list[Acceptance] = field(default_factory=list)
+    """Accepted risks (``--accept FILE``)."""
+    today: date = field(default_factory=date.today)
 
 
 class EndpointEvidence(Protocol):
@@ -103,8 +110,21 @@ def explain(
 
     def take(finding: Finding) -> None:
         advice = advise_finding(finding, kb, options)
-        if advice.entry is not None and advice.entry.id in options.ignore:
+        entry = advice.entry
+        if entry is not None and entry.id in options.ignore:
             return
+        if entry is not None and options.acceptances and advice.verdict is Verdict.MATCHED:
+            rule = find_acceptance(options.acceptances, entry.id, finding)
+            if rule is not None and not rule.expired(options.today):
+                report.accept(advice, rule)
+                return
+            if rule is not None:
+                note = (
+                    f"**Risk acceptance expired** on {rule.expires}: this finding counts again "
+                    f"({rule.describe()})."
+                )
+                advice = replace(advice, notes=(*advice.notes, note))
+                report.expired_acceptances += 1
         if report.add(advice) and options.on_advice is not None:
             options.on_advice(advice)
 
@@ -115,6 +135,8 @@ def explain(
             for finding in run_findings(scan.prescripts, "prescript", when):
                 take(finding)
         report.hosts_read += 1
+        if options.on_host is not None:
+            options.on_host(host)
         if host.status == "up":
             report.hosts_up += 1
         report.ports_open += sum(1 for p in host.ports if p.state.startswith("open"))

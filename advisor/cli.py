@@ -24,6 +24,7 @@ from typing import IO, BinaryIO, TextIO, cast
 import click
 
 from advisor import __version__
+from advisor.advise.accept import AcceptError, load_acceptances
 from advisor.advise.advice import SEVERITY_ORDER, Advice, severity_rank
 from advisor.advise.report import Report
 from advisor.api import Options, explain
@@ -175,6 +176,12 @@ def main() -> None:
     help="Leave out findings of this knowledge entry (repeatable).",
 )
 @click.option(
+    "--accept",
+    "accept_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Accepted-risk file (TOML; see docs/accepted-risks.md).",
+)
+@click.option(
     "--lang",
     type=click.Choice(available_languages() or ["en"]),
     default="en",
@@ -192,6 +199,7 @@ def explain_cmd(
     output: str | None,
     fail_on: str,
     ignore: tuple[str, ...],
+    accept_file: Path | None,
     lang: str,
     knowledge: Path | None,
 ) -> None:
@@ -209,6 +217,14 @@ def explain_cmd(
     fmt_enum = Format(fmt)
     spool: TextIO | None = None
     options = Options(ignore=frozenset(i.upper() for i in ignore))
+    if accept_file is not None:
+        try:
+            options.acceptances = load_acceptances(accept_file)
+        except AcceptError as exc:
+            raise InputError(str(exc)) from None
+        for rule in options.acceptances:
+            if kb.get(rule.entry_id) is None:
+                raise InputError(f"{accept_file}: no knowledge entry {rule.entry_id}")
     if fmt_enum is Format.JSON:
         from advisor.render.json import finding_record
 
@@ -247,6 +263,71 @@ def explain_cmd(
     if not report.scan.complete:
         sys.exit(EXIT_INCOMPLETE)
     sys.exit(EXIT_OK)
+
+
+@main.command("diff", epilog=EXIT_CODES_HELP)
+@click.argument("before", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("after", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.MARKDOWN.value,
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_ORDER),
+    default="low",
+    show_default=True,
+    help="Lowest severity of a new or still-open finding that makes the exit code 1.",
+)
+@click.option(
+    "--knowledge",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Use this knowledge directory instead of the bundled one.",
+)
+def diff_cmd(
+    before: str, after: str, fmt: str, output: str | None, fail_on: str, knowledge: Path | None
+) -> None:
+    """Compare two scans of the same hosts: fixed, new, still open (per host:port and entry).
+
+    Exit code 1 when a new or still-open finding reaches --fail-on: that is how a ticket is
+    shown to be done."""
+    from advisor.diff import compare, read_side
+    from advisor.render.diff import render_diff
+
+    if before == "-" and after == "-":
+        raise InputError("only one of BEFORE and AFTER can be '-' (stdin)")
+    kb = _load_kb(knowledge)
+    sides = []
+    for scan in (before, after):
+        stream, _, name = _open_input(scan)
+        try:
+            sides.append(read_side(stream, kb, Options(), name))
+        except ScanError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+    result = compare(sides[0], sides[1])
+    with atomic_output(output) as out:
+        render_diff(result, Format(fmt), out, before, after)
+    click.echo(
+        f"advisor: {len(result.new)} new, {len(result.still_open)} still open, "
+        f"{len(result.fixed)} fixed, {len(result.not_rechecked)} not rechecked",
+        err=True,
+    )
+    worst = result.worst_open()
+    sys.exit(EXIT_FINDINGS if worst and severity_rank(worst) >= severity_rank(fail_on) else EXIT_OK)
 
 
 def _open_input(scan: str) -> tuple[BinaryIO, int | None, str]:

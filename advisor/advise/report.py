@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from advisor.advise.accept import Acceptance
 from advisor.advise.advice import Advice, severity_rank
 from advisor.findings.model import Finding, Kind, Location
 from advisor.kb import Verdict
@@ -59,6 +60,13 @@ class UnknownScript:
 
 
 @dataclass
+class AcceptedGroup:
+    entry: Entry
+    rule: Acceptance
+    endpoints: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Report:
     scan: ScanInfo = field(default_factory=ScanInfo)
     source: str = "-"
@@ -75,6 +83,17 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     """Lines describing the evidence used (files read, commands run, assumptions)."""
+    accepted: dict[tuple[str, int], AcceptedGroup] = field(default_factory=dict)
+    """Findings covered by an accepted-risk rule that has not expired."""
+    expired_acceptances: int = 0
+
+    def accept(self, advice: Advice, rule: Acceptance) -> None:
+        assert advice.entry is not None
+        key = (advice.entry.id, id(rule))
+        group = self.accepted.get(key)
+        if group is None:
+            group = self.accepted[key] = AcceptedGroup(advice.entry, rule)
+        group.endpoints.append(advice.finding.location.endpoint)
 
     # -- building --------------------------------------------------------------------------
     def add(self, advice: Advice) -> bool:

@@ -133,6 +133,17 @@ def _summary(report: Report, kb: KnowledgeBase) -> dict[str, Any]:
             for u in report.unknown.values()
         ],
         "false_positive_notes": report.false_positive_count,
+        "accepted": [
+            {
+                "kb_id": a.entry.id,
+                "reason": a.rule.reason,
+                "accepted_by": a.rule.accepted_by,
+                "expires": a.rule.expires.isoformat() if a.rule.expires else None,
+                "endpoints": a.endpoints,
+            }
+            for a in report.accepted.values()
+        ],
+        "expired_acceptances": report.expired_acceptances,
         "warnings": report.warnings,
         "evidence": report.evidence,
     }

@@ -144,6 +144,7 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         "colours": SEVERITY_COLOURS,
         "by_entry": sorted(by_entry.items(), key=lambda kv: -kv[1])[:15],
         "clean": sorted(report.clean.items()),
+        "accepted": sorted(report.accepted.values(), key=lambda a: a.entry.id),
         "unknown": sorted(report.unknown.values(), key=lambda u: u.script),
         "t": cat.t,
         "lang": cat.lang,
