@@ -391,6 +391,23 @@ def kb_show(entry_id: str, knowledge: Path | None) -> None:
     click.echo(entry_markdown(entry, kb))
 
 
+@kb_group.command("catalogue")
+@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write to FILE (atomically) instead of stdout (docs/catalogue.md in the repository).",
+)
+def kb_catalogue(knowledge: Path | None, output: str | None) -> None:
+    """Write the whole knowledge base as one Markdown page, with the proof matrix."""
+    from advisor.kb.catalogue import catalogue_markdown
+
+    kb = _load_kb(knowledge)
+    with atomic_output(output) as out:
+        out.write(catalogue_markdown(kb))
+
+
 @kb_group.command("lint")
 @click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(
