@@ -19,6 +19,8 @@ from advisor.advise.accept import Acceptance, find_acceptance
 from advisor.advise.advice import Advice, advise
 from advisor.advise.context import Clue, identify
 from advisor.advise.report import Report
+from advisor.evidence.distros import DistroPackages, guess_from_host
+from advisor.evidence.distros import lookup as lookup_release
 from advisor.findings import host_findings, run_findings
 from advisor.findings.model import Finding
 from advisor.kb import KnowledgeBase, Verdict
@@ -40,6 +42,8 @@ class Options:
     on_host: Callable[[Host], None] | None = None
     """Called for every host read (``advisor diff`` records what was scanned)."""
     ignore: frozenset[str] = field(default_factory=frozenset)
+    guess_os: bool = True
+    """Without ``--os``, guess each host's release from nmap's -sV and OS hints."""
     acceptances: list[Acceptance] = field(default_factory=list)
     """Accepted risks (``--accept FILE``)."""
     today: date = field(default_factory=date.today)
@@ -71,6 +75,33 @@ class EvidenceLookup(Protocol):
         ...
 
 
+def release_defaults(release: DistroPackages) -> dict[str, str]:
+    """Software key -> upstream version that a release ships."""
+    out = {}
+    for key in ("postfix", "dovecot", "nginx", "apache", "openssl", "openssh"):
+        version = release.version_of(key)
+        if version:
+            out[key] = version
+    return out
+
+
+def _assumed_release(host: Host) -> tuple[dict[str, str], str] | None:
+    services = [
+        (p.service.product, p.service.version, p.service.extrainfo, p.service.cpes)
+        for p in host.ports
+        if p.service is not None and p.service.product
+    ]
+    if not services and not host.os_matches:
+        return None
+    guess = guess_from_host(services, host.os_matches)
+    if guess is None or guess.os_id is None:
+        return None
+    release = lookup_release(guess.os_id)
+    if release is None:
+        return None
+    return release_defaults(release), f"{release.name} (release guessed from nmap: {guess.reason})"
+
+
 def scan_time(start: int | None) -> datetime:
     if start:
         try:
@@ -80,16 +111,25 @@ def scan_time(start: int | None) -> datetime:
     return datetime.now(tz=UTC)
 
 
-def advise_finding(finding: Finding, kb: KnowledgeBase, options: Options) -> Advice:
-    """Knowledge plus evidence for one finding."""
+def advise_finding(
+    finding: Finding,
+    kb: KnowledgeBase,
+    options: Options,
+    assumed: tuple[dict[str, str], str] | None = None,
+) -> Advice:
+    """Knowledge plus evidence for one finding. ``assumed``: package versions of the release
+    the host is guessed to run, and what the guess rests on (used when ``--os`` is not given)."""
     loc = finding.location
     view = options.evidence.for_finding(finding) if options.evidence else None
+    os_defaults, os_name = options.os_defaults, options.os_name
+    if os_defaults is None and assumed is not None:
+        os_defaults, os_name = assumed
     identity = identify(
         loc.port,
         loc.service,
         strong=view.clues() if view else None,
-        os_default=options.os_defaults,
-        os_name=options.os_name,
+        os_default=os_defaults,
+        os_name=os_name,
     )
     advice = advise(finding, kb.match(finding), identity, view.service_name() if view else None)
     return view.refine(advice) if view else advice
@@ -108,8 +148,10 @@ def explain(
     report = Report(source=source)
     when = scan_time(scan.info.start)
 
+    assumed: tuple[dict[str, str], str] | None = None
+
     def take(finding: Finding) -> None:
-        advice = advise_finding(finding, kb, options)
+        advice = advise_finding(finding, kb, options, assumed)
         entry = advice.entry
         if entry is not None and entry.id in options.ignore:
             return
@@ -137,6 +179,9 @@ def explain(
         report.hosts_read += 1
         if options.on_host is not None:
             options.on_host(host)
+        assumed = (
+            _assumed_release(host) if options.os_defaults is None and options.guess_os else None
+        )
         if host.status == "up":
             report.hosts_up += 1
         report.ports_open += sum(1 for p in host.ports if p.state.startswith("open"))

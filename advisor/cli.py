@@ -182,6 +182,67 @@ def main() -> None:
     help="Accepted-risk file (TOML; see docs/accepted-risks.md).",
 )
 @click.option(
+    "--ss",
+    "ss_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Listener evidence from the server: 'ss -lnpt' (or netstat -tlnp, lsof) output.",
+)
+@click.option(
+    "--postconf",
+    "postconf_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="'postconf -n' output (or main.cf) from the server.",
+)
+@click.option(
+    "--postconf-master",
+    "master_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="'postconf -M' output (or master.cf) from the server.",
+)
+@click.option(
+    "--mail-version",
+    "mail_version_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="'postconf mail_version' output.",
+)
+@click.option(
+    "--doveconf",
+    "doveconf_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="'doveconf -n' output from the server.",
+)
+@click.option(
+    "--nginx",
+    "nginx_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="'nginx -T' output from the server.",
+)
+@click.option(
+    "--host",
+    "evidence_host",
+    metavar="ADDRESS",
+    help="The scanned host the evidence files above came from (needed for multi-host scans).",
+)
+@click.option(
+    "--evidence-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Evidence for several hosts: one sub-folder per host (ss.txt, postconf.txt, "
+    "master.txt, doveconf.txt, nginx.txt), or files named HOST.ss.txt ...",
+)
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Run read-only commands on this machine (ss -lnpt, postconf -n/-M, doveconf -n) "
+    "for findings on its own addresses.",
+)
+@click.option(
+    "--os",
+    "os_id",
+    metavar="RELEASE",
+    help="No configuration at hand: assume the packages of this release "
+    "(ubuntu-20.04, debian-12, rhel-9, ...).",
+)
+@click.option(
     "--lang",
     type=click.Choice(available_languages() or ["en"]),
     default="en",
@@ -200,6 +261,16 @@ def explain_cmd(
     fail_on: str,
     ignore: tuple[str, ...],
     accept_file: Path | None,
+    ss_file: Path | None,
+    postconf_file: Path | None,
+    master_file: Path | None,
+    mail_version_file: Path | None,
+    doveconf_file: Path | None,
+    nginx_file: Path | None,
+    evidence_host: str | None,
+    evidence_dir: Path | None,
+    local: bool,
+    os_id: str | None,
     lang: str,
     knowledge: Path | None,
 ) -> None:
@@ -239,7 +310,26 @@ def explain_cmd(
             spool.write(json.dumps(finding_record(advice), ensure_ascii=False))
 
         options.on_advice = on_advice
+    if os_id is not None:
+        _apply_os(options, os_id)
+    files = {
+        "listeners": ss_file,
+        "postconf": postconf_file,
+        "master": master_file,
+        "mail_version": mail_version_file,
+        "doveconf": doveconf_file,
+        "nginx": nginx_file,
+    }
     stream, total, name = _open_input(scan)
+    if any(files.values()) or evidence_dir is not None or local:
+        from advisor.evidence.gather import EvidenceError, build_evidence
+
+        try:
+            stream, options.evidence = build_evidence(
+                stream, files, evidence_host, evidence_dir, local
+            )
+        except (EvidenceError, ScanError) as exc:
+            raise InputError(str(exc)) from None
     progress = _Progress(total, name)
     options.progress = progress
     try:
@@ -328,6 +418,18 @@ def diff_cmd(
     )
     worst = result.worst_open()
     sys.exit(EXIT_FINDINGS if worst and severity_rank(worst) >= severity_rank(fail_on) else EXIT_OK)
+
+
+def _apply_os(options: Options, os_id: str) -> None:
+    from advisor.api import release_defaults
+    from advisor.evidence.distros import all_releases, lookup
+
+    release = lookup(os_id)
+    if release is None:
+        known = ", ".join(r.os_id for r in all_releases())
+        raise InputError(f"--os {os_id}: unknown release (known: {known})")
+    options.os_defaults = release_defaults(release)
+    options.os_name = f"{release.name} (given with --os {os_id})"
 
 
 def _open_input(scan: str) -> tuple[BinaryIO, int | None, str]:

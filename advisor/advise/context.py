@@ -41,6 +41,16 @@ PORT_CONVENTION: dict[int, tuple[str, ...]] = {
     3306: ("mariadb",),
 }
 
+#: What a junior admin tends to get wrong about a port.
+PORT_NOTE: dict[int, str] = {
+    port: (
+        "SMTP is the mail server's job (Postfix, Exim...): Dovecot is not involved on this port; "
+        "it serves IMAP/POP3 (143/993/110/995) and at most answers the SMTP server's "
+        "authentication (SASL) questions over a local socket"
+    )
+    for port in (25, 465, 587)
+}
+
 PORT_ROLE: dict[int, str] = {
     25: "SMTP (mail from other servers, MX)",
     465: "SMTP submission over implicit TLS (smtps/submissions)",
@@ -132,6 +142,9 @@ class Clue:
     """What it says, for the advisory (plain words)."""
     software: str | None = None
     version: str | None = None
+    version_of: str | None = None
+    """A version clue that does not say what runs on the port: the version of this software,
+    should it be the one (``postconf mail_version`` says nothing about port 443)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +207,8 @@ def port_clue(port: int | None, service: Service | None) -> Clue | None:
     text = f"port {port} is {role}" if role else f"nmap's port table calls port {port} {code(name)}"
     if role and name:
         text += f" (nmap: {code(name)})"
+    if port in PORT_NOTE:
+        text += f". {PORT_NOTE[port]}"
     return Clue("port", text)
 
 
@@ -227,7 +242,7 @@ def identify(
     version = None
     version_source = None
     for clue in clues:
-        if clue.version and clue.software == software:
+        if clue.version and software is not None and software in (clue.software, clue.version_of):
             version, version_source = clue.version, clue.source
             break
     candidates: tuple[str, ...] = ()
@@ -236,12 +251,13 @@ def identify(
     if version is None and os_default:
         key = software or (candidates[0] if candidates else None)
         if key and key in os_default:
-            version, version_source = os_default[key], f"--os {os_name}" if os_name else "--os"
+            version = os_default[key]
+            version_source = "os"
             clues.append(
                 Clue(
-                    "--os",
-                    f"assumed {display_name(key)} {version}, the version "
-                    f"{os_name or 'that release'} ships",
+                    "assumed",
+                    f"assumed {display_name(key)} {version}: the version in "
+                    f"{os_name or 'the given release'}",
                     key,
                     version,
                 )

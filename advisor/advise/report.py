@@ -83,6 +83,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     """Lines describing the evidence used (files read, commands run, assumptions)."""
+    unconfirmed: set[str] = field(default_factory=set)
+    """Software guessed (not confirmed by the server's own evidence) for some finding."""
     accepted: dict[tuple[str, int], AcceptedGroup] = field(default_factory=dict)
     """Findings covered by an accepted-risk rule that has not expired."""
     expired_acceptances: int = 0
@@ -118,9 +120,14 @@ class Report:
             group = self.groups[key] = Group(key, title, finding.script, entry)
         group.count += 1
         group.hosts.add(finding.location.host)
+        ident = advice.identity
+        if finding.location.port is not None and ident.confidence != "high":
+            if ident.software:
+                self.unconfirmed.add(ident.software)
+            else:
+                self.unconfirmed.update(ident.candidates or ("unknown",))
         if severity_rank(advice.severity) > severity_rank(group.severity) or group.count == 1:
             group.severity = advice.severity
-        ident = advice.identity
         ctx = (
             finding.location.port,
             finding.location.scope,

@@ -281,9 +281,7 @@ _CONDITION_KEYS = {
 
 
 def _condition(c: _Checker, data: dict[str, Any], path: str) -> Condition:
-    c.keys(data, path, set(), _CONDITION_KEYS)
-    if not data:
-        c.fail(path.rstrip("."), "needs at least one condition")
+    c.keys(data, path, set(), _CONDITION_KEYS)  # an empty condition always holds
     mode = data.get("tls_mode")
     if mode is not None:
         c.choice(str(mode), TLS_MODES, path + "tls_mode")

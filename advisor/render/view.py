@@ -119,6 +119,35 @@ def _group(
     )
 
 
+def evidence_commands(report: Report, cat: Catalog) -> tuple[list[tuple[str, str]], str]:
+    """Read-only commands that would confirm what the scan alone could only guess."""
+    need = report.unconfirmed
+    if not need:
+        return [], ""
+    mail = bool(need & {"postfix", "exim", "sendmail", "unknown"})
+    cmds = [("sudo ss -lnpt > ss.txt", cat.t("ev_ss"))]
+    flags = ["--ss ss.txt"]
+    if mail:
+        cmds += [
+            ("postconf -n > postconf.txt", cat.t("ev_postconf_n")),
+            ("postconf -M > master.txt", cat.t("ev_postconf_m")),
+            ("postconf mail_version > mail_version.txt", cat.t("ev_mail_version")),
+        ]
+        flags += [
+            "--postconf postconf.txt",
+            "--postconf-master master.txt",
+            "--mail-version mail_version.txt",
+        ]
+    if need & {"dovecot", "unknown"}:
+        cmds.append(("doveconf -n > doveconf.txt", cat.t("ev_doveconf")))
+        flags.append("--doveconf doveconf.txt")
+    if need & {"nginx", "unknown"}:
+        cmds.append(("sudo nginx -T > nginx.txt 2>&1", cat.t("ev_nginx")))
+        flags.append("--nginx nginx.txt")
+    source = report.source if report.source not in ("-", "<stdin>") else "scan.xml"
+    return cmds, f"advisor explain {source} " + " ".join(flags)
+
+
 def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
     """Everything the templates need, as one context dict."""
     groups = report.sorted_groups()
@@ -134,7 +163,10 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         if scan.start
         else None
     )
+    ev_cmds, ev_rerun = evidence_commands(report, cat)
     return {
+        "evidence_cmds": ev_cmds,
+        "evidence_rerun": ev_rerun,
         "report": report,
         "scan": scan,
         "started": started,

@@ -1,0 +1,304 @@
+"""Attach server-side evidence to findings: which process holds the port, which configuration
+applies to it, and whether an advised change is already in place.
+
+Evidence belongs to one host. :class:`EvidenceSet` maps hosts to their evidence and refuses to
+guess: evidence given without saying which host it came from is used only when the scan has a
+single host (``advisor.cli`` checks that), and evidence from ``--local`` only for addresses of
+this machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from advisor.advise.advice import Advice, ChosenFix
+from advisor.advise.context import Clue, display_name, software_from_product
+from advisor.evidence.dovecot import DovecotConfig, parse_doveconf
+from advisor.evidence.listeners import ListenerTable, parse_listeners
+from advisor.evidence.nginx import NginxConfig, parse_nginx
+from advisor.evidence.postfix import PostfixConfig, load_postfix
+from advisor.evidence.processes import describe_socket
+from advisor.findings.model import Finding
+from advisor.render.escape import code
+
+#: File names recognised in an evidence folder, by what they hold.
+EVIDENCE_FILES: dict[str, tuple[str, ...]] = {
+    "listeners": ("ss.txt", "ss-lnpt.txt", "netstat.txt", "lsof.txt", "listeners.txt"),
+    "postconf": ("postconf.txt", "postconf-n.txt", "main.cf"),
+    "master": ("master.txt", "postconf-M.txt", "postconf-m.txt", "master.cf"),
+    "mail_version": ("mail_version.txt", "postconf-mail_version.txt"),
+    "doveconf": ("doveconf.txt", "doveconf-n.txt"),
+    "nginx": ("nginx.txt", "nginx-T.txt"),
+}
+
+
+@dataclass
+class HostEvidence:
+    """Everything known from one server."""
+
+    label: str
+    listeners: ListenerTable | None = None
+    postfix: PostfixConfig | None = None
+    dovecot: DovecotConfig | None = None
+    nginx: NginxConfig | None = None
+    sources: list[str] = field(default_factory=list)
+    """What was read or run, for the report."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.listeners or self.postfix or self.dovecot or self.nginx)
+
+    @classmethod
+    def from_texts(
+        cls,
+        label: str,
+        listeners: str | None = None,
+        postconf: str | None = None,
+        master: str | None = None,
+        mail_version: str | None = None,
+        doveconf: str | None = None,
+        nginx: str | None = None,
+    ) -> HostEvidence:
+        ev = cls(label)
+        if listeners is not None:
+            ev.listeners = parse_listeners(listeners)
+        if postconf is not None or master is not None or mail_version is not None:
+            ev.postfix = load_postfix(main=postconf, master=master, mail_version=mail_version)
+        if doveconf is not None:
+            ev.dovecot = parse_doveconf(doveconf)
+        if nginx is not None:
+            ev.nginx = parse_nginx(nginx)
+        return ev
+
+    @classmethod
+    def from_folder(cls, label: str, folder: Path, prefix: str = "") -> HostEvidence:
+        texts: dict[str, str] = {}
+        read: list[str] = []
+        for kind, names in EVIDENCE_FILES.items():
+            for name in names:
+                path = folder / f"{prefix}{name}"
+                if path.is_file():
+                    texts[kind] = path.read_text(encoding="utf-8", errors="replace")
+                    read.append(str(path))
+                    break
+        ev = cls.from_texts(label, **texts)
+        ev.sources.extend(f"read {p}" for p in read)
+        return ev
+
+
+class EvidenceSet:
+    """Evidence per host, looked up by address or hostname."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, HostEvidence] = {}
+        self.unbound: HostEvidence | None = None
+        """Evidence not tied to a named host (``--ss FILE`` ...)."""
+        self.local: HostEvidence | None = None
+        self.local_addresses: frozenset[str] = frozenset()
+        self.bind_unbound = False
+        """Set when the scan is known to hold exactly one host."""
+        self.notes: list[str] = []
+
+    def for_finding(self, finding: Finding) -> EndpointView | None:
+        loc = finding.location
+        if loc.port is None or loc.scope != "port":
+            return None
+        ev = self.hosts.get(loc.host) or (self.hosts.get(loc.hostname) if loc.hostname else None)
+        if ev is None and self.local is not None and _is_local(loc.host, self.local_addresses):
+            ev = self.local
+        if ev is None and self.unbound is not None and self.bind_unbound:
+            ev = self.unbound
+        return EndpointView(ev, finding) if ev is not None and not ev.empty else None
+
+    def describe(self) -> list[str]:
+        lines: list[str] = []
+        for ev in (
+            ([self.unbound] if self.unbound else [])
+            + list(self.hosts.values())
+            + ([self.local] if self.local else [])
+        ):
+            for source in ev.sources:
+                lines.append(f"{ev.label}: {source}")
+        return lines + self.notes
+
+
+def _is_local(address: str, local: frozenset[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_loopback or address in local
+
+
+_KNOWN = {"Postfix": "postfix", "Dovecot": "dovecot", "nginx": "nginx"}
+
+
+def _software_key(name: str | None) -> str | None:
+    if not name:
+        return None
+    return _KNOWN.get(name) or software_from_product(name) or name.lower()
+
+
+class EndpointView:
+    """Evidence about one finding's host and port."""
+
+    def __init__(self, evidence: HostEvidence, finding: Finding) -> None:
+        self.ev = evidence
+        self.finding = finding
+        self.port = finding.location.port or 0
+        self.address = finding.location.host
+        self._service = (
+            evidence.postfix.service_for_port(self.port, self.address)
+            if evidence.postfix and evidence.postfix.master
+            else None
+        )
+
+    # -- who ------------------------------------------------------------------------------
+    def clues(self) -> list[Clue]:
+        clues: list[Clue] = []
+        ev = self.ev
+        if ev.listeners is not None:
+            found = ev.listeners.lookup(
+                self.address, self.port, self.finding.location.protocol or "tcp"
+            )
+            if found:
+                sock = found[0]
+                owners = describe_socket(sock.processes)
+                software = _software_key(owners.software[0]) if owners.software else None
+                text = f"{code(sock.endpoint)}: {owners.summary}"
+                if len(owners.software) > 1:
+                    text += f" (also: {', '.join(owners.software[1:])}: worth a second look)"
+                clues.append(Clue("ss", text, software))
+            else:
+                others = ev.listeners.on_port(self.port)
+                where = ", ".join(code(s.endpoint) for s in others)
+                clues.append(
+                    Clue(
+                        "ss",
+                        f"no socket in the listener evidence matches {code(self.address)} port "
+                        f"{self.port}"
+                        + (f" (only {where})" if where else "")
+                        + ": the scan may predate a change, or something forwards the port",
+                    )
+                )
+        pf = ev.postfix
+        if pf is not None and self._service is not None:
+            svc = self._service
+            mode = pf.tls_mode(svc)
+            how = (
+                "wrapper mode (implicit TLS)"
+                if mode.wrapper
+                else f"STARTTLS, level {mode.level or 'none'}"
+            )
+            clues.append(
+                Clue(
+                    "config",
+                    f"master.cf service {code(svc.name)} ({svc.type}, {svc.command}) serves port "
+                    f"{self.port}: {how}" + (f"; Postfix {pf.version}" if pf.version else ""),
+                    "postfix",
+                    pf.version,
+                )
+            )
+        elif pf is not None and pf.version:
+            clues.append(
+                Clue(
+                    "config",
+                    f"postconf: Postfix {pf.version} on this host",
+                    None,
+                    pf.version,
+                    "postfix",
+                )
+            )
+        dc = ev.dovecot
+        if dc is not None and dc.listeners_on(self.port):
+            clues.append(
+                Clue(
+                    "config",
+                    f"doveconf: Dovecot {dc.version or ''} listens on port {self.port}".replace(
+                        "  ", " "
+                    ),
+                    "dovecot",
+                    dc.version,
+                )
+            )
+        ng = ev.nginx
+        if ng is not None and ng.servers_for_port(self.port, self.address):
+            clues.append(
+                Clue(
+                    "config",
+                    f"nginx -T: a server block listens on port {self.port}",
+                    "nginx",
+                    ng.version,
+                )
+            )
+        return clues
+
+    def service_name(self) -> str | None:
+        return self._service.name if self._service is not None else None
+
+    # -- what the configuration says --------------------------------------------------------
+    def refine(self, advice: Advice) -> Advice:
+        notes = list(advice.notes)
+        fixes: list[ChosenFix] = []
+        shown: set[str] = set()
+        for chosen in advice.fixes:
+            fix = chosen.fix
+            current = self._current(fix.target, fix.settings)
+            applied = bool(current) and all(
+                _same(value, want)
+                for (name, want), (_, value, _) in zip(fix.settings, current, strict=True)
+            )
+            for name, value, source in current:
+                if name not in shown:
+                    shown.add(name)
+                    shown_value = code(value) if value else "(empty)"
+                    notes.append(f"Now: {code(name)} = {shown_value} ({source})")
+            if applied:
+                chosen = replace(
+                    chosen,
+                    already_applied=(
+                        "The configuration already contains this change: the scan predates it, "
+                        "the service was not reloaded, or something else overrides it "
+                        "(check the process that holds the port)."
+                    ),
+                )
+            fixes.append(chosen)
+        return replace(advice, notes=tuple(notes), fixes=tuple(fixes))
+
+    def _current(
+        self, target: str, settings: tuple[tuple[str, str], ...]
+    ) -> list[tuple[str, str | None, str]]:
+        out: list[tuple[str, str | None, str]] = []
+        ev = self.ev
+        for name, _ in settings:
+            if target in ("postfix-main", "postfix-master") and ev.postfix is not None:
+                eff = ev.postfix.effective(name, self._service)
+                out.append((name, eff.value, eff.source))
+            elif target == "dovecot" and ev.dovecot is not None:
+                setting = ev.dovecot.effective(name)
+                if setting is not None:
+                    out.append((name, setting.value, f"doveconf: {setting.where}"))
+                else:
+                    out.append((name, None, "doveconf -n: not set (Dovecot's default)"))
+            elif target in ("nginx-server", "nginx-http") and ev.nginx is not None:
+                servers = ev.nginx.servers_for_port(self.port, self.address)
+                directives = servers[0].effective(name) if servers else []
+                if directives:
+                    d = directives[-1]
+                    out.append((name, " ".join(d.args), f"nginx -T: {d.file}:{d.line}"))
+                else:
+                    out.append((name, None, "nginx -T: not set (nginx's default)"))
+        return out if len(out) == len(settings) else []
+
+
+def _same(have: str | None, want: str) -> bool:
+    if have is None:
+        return False
+    norm = lambda s: " ".join(s.replace(",", " ").split()).lower()  # noqa: E731
+    return norm(have) == norm(want)
+
+
+def software_label(key: str | None) -> str:
+    return display_name(key)
