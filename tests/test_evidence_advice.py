@@ -226,3 +226,39 @@ def test_unknown_release_is_an_input_error() -> None:
     assert result.stderr.startswith(
         "advisor: error: --os plan9: unknown release (known: ubuntu-18.04"
     )
+
+
+def test_local_runs_only_the_listed_read_only_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor.evidence.gather as gather
+
+    assert gather.LOCAL_COMMANDS == {
+        "listeners": ["ss", "-lnpt"],
+        "postconf": ["postconf", "-n"],
+        "master": ["postconf", "-M"],
+        "mail_version": ["postconf", "mail_version"],
+        "doveconf": ["doveconf", "-n"],
+    }
+    canned = {"listeners": SEED_SS, "mail_version": CASE / "mail_version.txt"}
+    monkeypatch.setattr(
+        gather,
+        "LOCAL_COMMANDS",
+        {kind: ["cat", str(path)] for kind, path in canned.items()} | {"doveconf": ["false"]},
+    )
+    scan = tmp_path / "scan.xml"
+    scan.write_text(
+        ONE_HOST.format(hosts=HOST.format(addr="127.0.0.1", kind="ipv4", port=465, service="smtps"))
+    )
+    doc = explain_json(scan, "--local")
+    f = doc["findings"][0]
+    assert f["software"]["name"] == "postfix" and f["software"]["version"] == "3.7.11"
+    ran = doc["summary"]["evidence"]
+    assert any(f"ran `cat {SEED_SS}`" in line for line in ran)
+    assert any("`false`: exit 1" in line for line in ran)
+    # evidence from this machine never applies to another host
+    other = tmp_path / "other.xml"
+    other.write_text(
+        ONE_HOST.format(hosts=HOST.format(addr="192.0.2.7", kind="ipv4", port=465, service="smtps"))
+    )
+    assert explain_json(other, "--local")["findings"][0]["software"]["confidence"] == "low"
