@@ -116,8 +116,8 @@ def advise_finding(
     kb: KnowledgeBase,
     options: Options,
     assumed: tuple[dict[str, str], str] | None = None,
-) -> Advice:
-    """Knowledge plus evidence for one finding. ``assumed``: package versions of the release
+) -> list[Advice]:
+    """Knowledge plus evidence for one finding (one advice per matching entry). ``assumed``: package versions of the release
     the host is guessed to run, and what the guess rests on (used when ``--os`` is not given)."""
     loc = finding.location
     view = options.evidence.for_finding(finding) if options.evidence else None
@@ -131,8 +131,12 @@ def advise_finding(
         os_default=os_defaults,
         os_name=os_name,
     )
-    advice = advise(finding, kb.match(finding), identity, view.service_name() if view else None)
-    return view.refine(advice) if view else advice
+    service = view.service_name() if view else None
+    out = []
+    for result in kb.match_all(finding):
+        advice = advise(finding, result, identity, service)
+        out.append(view.refine(advice) if view else advice)
+    return out
 
 
 def explain(
@@ -151,7 +155,11 @@ def explain(
     assumed: tuple[dict[str, str], str] | None = None
 
     def take(finding: Finding) -> None:
-        advice = advise_finding(finding, kb, options, assumed)
+        for advice in advise_finding(finding, kb, options, assumed):
+            keep(advice)
+
+    def keep(advice: Advice) -> None:
+        finding = advice.finding
         entry = advice.entry
         if entry is not None and entry.id in options.ignore:
             return

@@ -139,3 +139,18 @@ def test_crashing_extractor_becomes_error_finding(monkeypatch) -> None:  # type:
     monkeypatch.setattr(mod.ssl_enum_ciphers, "extract", boom)
     (f,) = extract_script(ScriptResult("ssl-enum-ciphers", "x"), WHERE, NOW)
     assert f.kind is Kind.ERROR and f.problems == ("ValueError: odd table",)
+
+
+def test_vulners_770_rows_kept_as_text_in_an_elem() -> None:
+    fs = findings(CORPUS / "va__nmap_vulners_old-freeform_7.70.xml")
+    v = [f for f in fs if f.kind is Kind.VULNERS]
+    assert v and v[0].title.startswith("cpe:/a:")
+    assert v[0].ids and float(v[0].detail("max_cvss") or 0) > 0
+
+
+def test_free_form_output_lines_are_check_results() -> None:
+    script = ScriptResult(
+        "http-cookie-flags", "\n  /: \n    PHPSESSID: \n      httponly flag not set"
+    )
+    (f,) = extract_script(script, WHERE, NOW)
+    assert f.check_results == ("/:", "PHPSESSID:", "httponly flag not set")

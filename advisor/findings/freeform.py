@@ -66,12 +66,13 @@ def extract_exim(script: ScriptResult, where: Location) -> list[Finding]:
 
 
 def extract_output(script: ScriptResult, where: Location) -> Finding:
-    first = next((ln.strip() for ln in script.output.splitlines() if ln.strip()), "")
+    lines = tuple(ln.strip() for ln in script.output.splitlines() if ln.strip())
     return Finding(
         location=where,
         script=script.id,
         kind=Kind.OUTPUT,
-        title=first[:200] or script.id,
+        title=lines[0][:200] if lines else script.id,
         state=REPORTED,
+        check_results=lines[:200],
         output=script.output,
     )

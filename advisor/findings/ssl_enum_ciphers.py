@@ -70,7 +70,7 @@ def extract(script: ScriptResult, where: Location) -> list[Finding]:
                 kind=Kind.WARNING,
                 title=text,
                 state=REPORTED,
-                check_results=tuple(f"seen under {p}" for p in protocols),
+                check_results=(text, *(f"seen under {p}" for p in protocols)),
                 details=(("protocols", ", ".join(protocols)),),
             )
         )

@@ -67,8 +67,9 @@ def extract(script: ScriptResult, where: Location) -> list[Finding]:
             )
         if rows:
             out.append(_finding(where, script, table.key or "(unknown product)", rows))
-    if out or script.children:
+    if out:
         return out
+    # Nmap 7.70-era copies keep the rows as text (in ``output``, and in one elem per CPE).
     product: str | None = None
     text_rows: list[tuple[str, str, str, bool]] = []
     for line in script.output.splitlines():

@@ -177,6 +177,20 @@ class KnowledgeBase:
             return MatchResult(Verdict.CLEAN)
         return MatchResult(Verdict.UNKNOWN)
 
+    def match_all(self, finding: Finding) -> list[MatchResult]:
+        """Every entry that explains ``finding``. Free-form output can hold several findings
+        (http-cookie-flags prints one line per missing flag); other kinds have one."""
+        if finding.kind is not Kind.OUTPUT:
+            return [self.match(finding)]
+        entries = self.candidates(finding.script)
+        text = finding.output
+        matched = [
+            MatchResult(Verdict.MATCHED, e)
+            for e in entries
+            if any(p.search(text) for p in e.match.output)
+        ]
+        return matched or [self.match(finding)]
+
     def _match_vulns(self, finding: Finding, entries: list[Entry]) -> MatchResult:
         title = finding.title.lower()
         ids = {_norm_id(i) for i in finding.ids}
