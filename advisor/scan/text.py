@@ -9,13 +9,16 @@ What the text does not carry, the reader cannot invent (see :data:`NOT_IN_TEXT`)
 ``ostype`` of a service, ``conf`` other than nmap's usual values, the per-run ``NMAP-n`` numbers
 of vulns tables without IDs, and parts of long version strings that nmap cut with ``...``.
 
-NSE structured output is rebuilt from the text layout for the two shapes advisor reasons about:
+NSE structured output is rebuilt from the text layout for the shapes advisor reasons about:
 
 * the vulns library (``VULNERABLE:`` / ``NOT VULNERABLE:`` sections, nse-facts.md 1b), as
   ``NseTable(key=<CVE or first ID or NMAP-n>, children=(title, state, ids, scores,
   description, dates, disclosure, check_results, exploit_results, extra_info, refs))``;
 * ``ssl-enum-ciphers`` (nse-facts.md 1d): protocol tables with ``ciphers`` / ``compressors`` /
-  ``cipher preference`` / ``warnings`` and ``least strength``.
+  ``cipher preference`` / ``warnings`` and ``least strength``;
+* ``ssl-cert``: subject, issuer, key type and size, signature algorithm, validity, digests;
+* ``vulners`` (Nmap >= 7.80): a table per CPE with ``id`` / ``cvss`` / ``type`` /
+  ``is_exploit`` rows.
 
 Other scripts keep their ``output`` text, which is what the XML ``output`` attribute holds.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import calendar
 import io
 import ipaddress
+import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -57,14 +61,24 @@ NOT_IN_TEXT = (
     " port they belong to)",
     "the exact number n of vulns tables keyed NMAP-n (a per-run counter that is not printed)",
     "text that nmap cut with '...' in the VERSION column (long extrainfo)",
-    "structured tables of scripts other than the vulns library and ssl-enum-ciphers",
+    "structured tables of scripts other than the vulns library, ssl-enum-ciphers, ssl-cert"
+    " and vulners",
+    "ssl-cert's extensions, modulus and exponent, the subject and issuer fields nmap prints"
+    " only with -vv, and the issuer/key/signature lines some versions print only with -v",
+    "empty vulns lists (e.g. exploit_results = {}), of which the text shows nothing",
+    "whether a script's output ended with a newline, for scripts not known to (see"
+    " _FORMAT_OUTPUT_NAMES): nmap drops that newline in its text",
     "hostnames other than the one in the report line and an rDNS record line",
+    "the reason a port is in its state, unless nmap ran with --reason (REASON column)",
+    "the start time of an -oN file (its header has a local time without a time zone)",
+    "a vulns description or check result given to nmap as several strings is read as one",
     "'Risk factor' is kept only as text, as in the XML",
 )
 """What nmap's normal output does not carry, so the reader cannot reproduce it."""
 
 _PEEK = 8192
 _MAX_WARNINGS = 50
+_MAX_HEADER = 1 << 20
 
 # ---------------------------------------------------------------------------------------------
 # Format detection
@@ -121,10 +135,11 @@ def looks_like_nmap_text(head: bytes) -> bool:
 
 
 def _protect(text: str) -> str:
-    """Escape like nmap's ``protect_xml``: non-printable / non-ASCII bytes become ``\\xNN``.
+    """Escape like nmap: non-printable / non-ASCII bytes become the four characters ``\\xNN``.
 
-    The XML ``output`` attribute holds script text after this escaping; doing the same here
-    makes both readers produce identical strings for the same scan.
+    nmap already does this in both its text and its XML output (nse-facts.md 1e), so real
+    output passes through unchanged; text that went through other hands (an editor, a
+    chat paste) with raw UTF-8 or control characters ends up exactly as the XML would hold it.
     """
     if text.isascii() and text.isprintable():
         return text
@@ -134,7 +149,10 @@ def _protect(text: str) -> str:
         if 0x20 <= code < 0x7F or ch in "\t\r\n":
             out.append(ch)
         else:
-            data = ch.encode("utf-8", "surrogateescape")
+            try:
+                data = ch.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # a lone surrogate that came from no byte
+                data = ch.encode("utf-8", "surrogatepass")
             out.append("".join(f"\\x{b:02X}" for b in data))
     return "".join(out)
 
@@ -221,12 +239,17 @@ def parse_script(script_id: str, pieces: list[str], nmap_ids: Iterator[int]) -> 
     output = "\n".join(pieces)
     children: tuple[NseNode, ...] = ()
     starts_with_newline = pieces[0] == "" and len(pieces) > 1
-    if starts_with_newline:
+    if script_id == "ssl-cert":
+        children = _ssl_cert(pieces)
+    elif starts_with_newline:
         if script_id == "ssl-enum-ciphers":
             children = _ssl_enum_ciphers(pieces[1:])
+        elif script_id == "vulners":
+            children = _vulners(pieces[1:])
         else:
             children = _vulns_tables(pieces[1:], nmap_ids)
-    ends_with_newline = pieces[-1] == "" or (
+    # ssl-cert's PEM block (verbose scans) is a string that ends with a newline.
+    ends_with_newline = pieces[-1] in ("", "-----END CERTIFICATE-----") or (
         len(pieces) > 1
         and (starts_with_newline and (script_id in _FORMAT_OUTPUT_IDS or _is_vulns(children)))
     )
@@ -243,21 +266,12 @@ def _is_vulns(children: tuple[NseNode, ...]) -> bool:
 
 # -- vulns library -----------------------------------------------------------------------------
 
-_STATES = (
-    "VULNERABLE",
-    "LIKELY VULNERABLE",
-    "NOT VULNERABLE",
-    "VULNERABLE (DoS)",
-    "VULNERABLE (Exploitable)",
-    "UNKNOWN (unable to test)",
-)
 _SECTIONS = {
     "Check results:": "check_results",
     "Exploit results:": "exploit_results",
     "Extra information:": "extra_info",
     "References:": "refs",
 }
-_DISCLOSURE = re.compile(r"Disclosure date: (\d+)-(\d+)-(\d+)$")
 
 
 @dataclass
@@ -270,7 +284,6 @@ class _Vuln:
     disclosure: tuple[str, str, str] | None = None
     sections: dict[str, list[str]] = field(default_factory=dict)
     section: str = "description"
-    blank: int = 0
 
     def add_item(self, name: str, text: str, continuation: bool) -> None:
         items = self.sections.setdefault(name, [])
@@ -285,8 +298,6 @@ class _Vuln:
             children.append(NseTable("ids", tuple(NseElem(None, i) for i in self.ids)))
         if self.scores:
             children.append(NseTable("scores", tuple(NseElem(k, v) for k, v in self.scores)))
-        while self.description and self.description[-1] == "":
-            self.description.pop()
         if self.description:
             text = "\n".join(self.description)
             children.append(NseTable("description", (NseElem(None, text),)))
@@ -329,47 +340,52 @@ def _vulns_tables(lines: list[str], nmap_ids: Iterator[int]) -> tuple[NseNode, .
         return ()
     entries: list[_Vuln] = []
     current: _Vuln | None = None
-    blank = 0
+    blanks: list[str] = []  # empty lines seen since the last text, as content of a section
     for line in lines:
         stripped = line.strip()
         if not stripped:
-            blank += 1
+            blanks.append(line[base + 4 :])
             continue
         ind = _indent(line)
-        if ind < base:
+        if ind < base and current is None:
             return ()  # not the vulns layout after all
         if ind == base and stripped in ("VULNERABLE:", "NOT VULNERABLE:"):
             current = None
-            blank = 0
+            blanks = []
             continue
-        if ind == base and (current is None or blank or current.section == "description"):
+        if ind == base and (current is None or blanks or current.section == "description"):
             if current is not None and not current.state:
                 return ()
             current = _Vuln(line[base:])
             entries.append(current)
-            blank = 0
+            blanks = []
             continue
         if current is None:
             return ()
-        rel = line[base:]
-        if ind == base + 2 and _entry_field(current, stripped):
-            blank = 0
-            continue
-        # Content of the description or of a section.
-        text = line[base + 4 :] if ind >= base + 4 else rel
+        if ind == base + 2:
+            section = current.section
+            if _entry_field(current, stripped):
+                if section == "description" and current.state:
+                    # A description string that ended with a newline prints an empty line.
+                    current.description.extend(blanks)
+                blanks = []
+                continue
+        # Content of the description or of a section (a line indented less than nmap does
+        # comes from a sloppy paste: keep its text).
+        text = line[base + 4 :] if ind >= base + 4 else line[min(ind, base) :].lstrip()
         if current.section == "description":
-            current.description.extend([""] * blank)
+            current.description.extend(blanks)
             current.description.append(text)
         elif current.section == "refs":
-            current.add_item("refs", line[base + 4 :] if ind >= base + 4 else stripped, False)
+            current.add_item("refs", text, continuation=False)
         else:
             # Each item starts at the section's indentation; deeper lines (the ssl-dh-params
             # check results) and, for exploit/extra lists, lines nmap printed without indent
             # continue the item before.
-            for _ in range(blank):
-                current.add_item(current.section, "", continuation=True)
+            for empty in blanks:
+                current.add_item(current.section, empty, continuation=True)
             current.add_item(current.section, text, continuation=ind != base + 4)
-        blank = 0
+        blanks = []
     if not entries or any(not e.state for e in entries):
         return ()
     return tuple(e.table(nmap_ids) for e in entries)
@@ -378,9 +394,8 @@ def _vulns_tables(lines: list[str], nmap_ids: Iterator[int]) -> tuple[NseNode, .
 def _entry_field(vuln: _Vuln, stripped: str) -> bool:
     """Handle a line at the entry's field level (``State:``, ``IDs:``, a section header)."""
     if stripped.startswith("State: ") and not vuln.state:
-        state = stripped[len("State: ") :].strip()
-        vuln.state = state
-        return state in _STATES or bool(state)
+        vuln.state = stripped[len("State: ") :].strip()
+        return bool(vuln.state)
     if not vuln.state:
         return False
     if stripped.startswith("IDs:"):
@@ -393,12 +408,13 @@ def _entry_field(vuln: _Vuln, stripped: str) -> bool:
             if sep:
                 vuln.scores.append((name, value))
         return True
-    match = _DISCLOSURE.match(stripped)
-    if match:
-        year, month, day = match.groups()
-        vuln.disclosure = (year, month, day)
-        vuln.section = "after-description"
-        return True
+    if stripped.startswith("Disclosure date: "):
+        parts = stripped[len("Disclosure date: ") :].split("-")
+        if len(parts) == 3 and all(parts):
+            vuln.disclosure = (parts[0], parts[1], parts[2])
+            vuln.section = "after-description"
+            return True
+        return False
     section = _SECTIONS.get(stripped)
     if section is not None:
         vuln.section = section
@@ -409,6 +425,7 @@ def _entry_field(vuln: _Vuln, stripped: str) -> bool:
 # -- ssl-enum-ciphers ------------------------------------------------------------------------
 
 _CIPHER = re.compile(r"(\S+)(?: \(([^()]*)\))? - (\S+)$")
+_PROTOCOL = re.compile(r"SSLv[23]|TLSv1\.[0-3]")
 
 
 def _ssl_enum_ciphers(lines: list[str]) -> tuple[NseNode, ...]:
@@ -481,6 +498,113 @@ def _ssl_enum_ciphers(lines: list[str]) -> tuple[NseNode, ...]:
         else:
             items.append(NseElem(None, stripped))
     close_protocol()
+    for node in out:
+        if isinstance(node, NseTable) and not _PROTOCOL.fullmatch(node.key or ""):
+            return ()  # not the layout of nmap >= 7.x (e.g. 6.x "Ciphers (n)" text)
+    return tuple(out)
+
+
+# -- vulners -------------------------------------------------------------------------------
+
+_VULNERS_URL = "https://vulners.com/"
+
+
+def _vulners(lines: list[str]) -> tuple[NseNode, ...]:
+    """Rebuild vulners' tables (Nmap >= 7.80) from rows printed by its ``__tostring``:
+    ``<TAB>id<TAB>cvss<TAB>https://vulners.com/<type>/<id>[<TAB>*EXPLOIT*]`` under a
+    ``cpe:/...:`` (or ``product version:``) line. Other layouts (older or third-party copies
+    of the script, which write no tables either) give ``()``.
+    """
+    out: list[NseNode] = []
+    key: str | None = None
+    rows: list[NseNode] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            if key is not None:
+                out.append(NseTable(key, tuple(rows)))
+            key, rows = line.strip().removesuffix(":"), []
+            continue
+        parts = line.lstrip(" ").split("\t")
+        if key is None or len(parts) not in (4, 5) or parts[0]:
+            return ()
+        ident, cvss, url = parts[1], parts[2], parts[3]
+        exploit = len(parts) == 5
+        if (exploit and parts[4] != "*EXPLOIT*") or not url.startswith(_VULNERS_URL):
+            return ()
+        kind, _, rest = url[len(_VULNERS_URL) :].partition("/")
+        if rest != ident:
+            return ()
+        row: list[NseNode] = [NseElem("cvss", cvss)] if cvss else []
+        row += [
+            NseElem("id", ident),
+            NseElem("is_exploit", "true" if exploit else "false"),
+            NseElem("type", kind),
+        ]
+        rows.append(NseTable(None, tuple(row)))
+    if key is not None:
+        out.append(NseTable(key, tuple(rows)))
+    return tuple(out)
+
+
+# -- ssl-cert --------------------------------------------------------------------------------
+
+_CERT_NAME_SPLIT = re.compile(r"/(?=[A-Za-z][\w.]*=)")
+
+
+def _cert_name(key: str, text: str) -> NseTable:
+    """``commonName=x/organizationName=y`` (ssl-cert's ``stringify_name``) as a table."""
+    elems: list[NseNode] = []
+    for part in _CERT_NAME_SPLIT.split(text):
+        name, sep, value = part.partition("=")
+        if sep:
+            elems.append(NseElem(name, value))
+    return NseTable(key, tuple(elems))
+
+
+def _ssl_cert(pieces: list[str]) -> tuple[NseNode, ...]:
+    """Rebuild the parts of ssl-cert's table that its text shows (nmap 6.x-7.x layout).
+
+    The text has the subject and issuer fields nmap prints (commonName, organizationName,
+    stateOrProvinceName, countryName unless ``-vv``), the key type and size, the signature
+    algorithm, the validity dates, the digests and, with ``-vv``, the PEM block; not the
+    extensions, the modulus or the exponent.
+    """
+    fields: dict[str, str] = {}
+    pem: list[str] = []
+    for piece in pieces:
+        if pem or piece.startswith("-----BEGIN CERTIFICATE-----"):
+            pem.append(piece)
+            continue
+        key, sep, value = piece.partition(":")
+        if sep and key not in fields:
+            fields[key] = value.strip()
+    if "Subject" not in fields or "Not valid after" not in fields:
+        return ()
+    out: list[NseNode] = [_cert_name("subject", fields["Subject"])]
+    if "Issuer" in fields:
+        out.append(_cert_name("issuer", fields["Issuer"]))
+    pubkey = [
+        NseElem(name, fields[label])
+        for name, label in (("type", "Public Key type"), ("bits", "Public Key bits"))
+        if label in fields
+    ]
+    if pubkey:
+        out.append(NseTable("pubkey", tuple(pubkey)))
+    if "Signature Algorithm" in fields:
+        out.append(NseElem("sig_algo", fields["Signature Algorithm"]))
+    validity = [
+        NseElem(name, fields[label])
+        for name, label in (("notBefore", "Not valid before"), ("notAfter", "Not valid after"))
+        if label in fields
+    ]
+    out.append(NseTable("validity", tuple(validity)))
+    for name, label in (("md5", "MD5"), ("sha1", "SHA-1")):
+        if label in fields:
+            out.append(NseElem(name, fields[label].replace(" ", "")))
+    if pem:
+        out.append(NseElem("pem", "\n".join(pem) + "\n"))
     return tuple(out)
 
 
@@ -691,8 +815,6 @@ _STARTING = re.compile(r"Starting Nmap (\S+)(?: \(.*?\))? at (\d{4}-\d\d-\d\d \d
 _INITIATED = re.compile(r"# Nmap (\S+) scan initiated .*? as: (.*)$")
 _OS_GUESS = re.compile(r" \(\d+%\)$")
 
-_Sink = str  # "pre", "post", "port", "host"
-
 
 class TextScan:
     """nmap normal output, read lazily line by line. Iterate it (or ``hosts``) for hosts.
@@ -719,11 +841,10 @@ class TextScan:
         self.postscripts: tuple[ScriptResult, ...] = ()
         self.hosts_read = 0
         self._warnings: list[str] = []
-        self._nmap_ids = _count_from(1)
+        self._nmap_ids = itertools.count(1)
         self._pushed: str | None = None
         self._full = False  # a header or a host report line was seen
         self._done = False
-        self._started = False
         self._iterator: Iterator[Host] | None = None
         self._prescan()
 
@@ -739,7 +860,7 @@ class TextScan:
         if not isinstance(raw, str):
             raw = str(raw)
         # Pastes are often indented (e-mail, Markdown); nmap itself never indents these lines.
-        return raw.rstrip("\r\n").rstrip("\r").lstrip(" \t")
+        return raw.rstrip("\r\n").lstrip(" \t")
 
     # -- reading -------------------------------------------------------------------------
     def _prescan(self) -> None:
@@ -766,6 +887,8 @@ class TextScan:
 
     def _header_line(self, line: str) -> bool:
         """Scan-level lines: version, args, warnings, ``Nmap done``."""
+        if len(line) > _MAX_HEADER:
+            return False
         match = _STARTING.match(line)
         if match is not None:
             self._full = True
@@ -846,7 +969,7 @@ class TextScan:
         host: _HostBuilder | None = None
         fragment = False
         columns: _Columns | None = None
-        sink: _Sink = "port"
+        sink = "port"  # where script blocks go: "pre", "post", "port" or "host"
         post: list[ScriptResult] = []
         lines_seen = 0
         while True:
@@ -963,13 +1086,6 @@ class TextScan:
 
 def _is_port_line(line: str) -> bool:
     return line[:1].isdigit() and _PORT_LINE.match(line.strip()) is not None
-
-
-def _count_from(start: int) -> Iterator[int]:
-    n = start
-    while True:
-        yield n
-        n += 1
 
 
 def read_text(stream: io.TextIOBase | Iterable[str]) -> TextScan:

@@ -1,0 +1,1 @@
+"""Tests of the nmap normal-output reader (advisor.scan.text)."""
