@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.kb import KnowledgeBase
-from advisor.kb.proof import proof_status
+from advisor.kb.proof import proof_matrix, proof_status
 from advisor.kb.schema import Entry
 from advisor.render.env import environment
 
@@ -64,7 +64,7 @@ def catalogue_markdown(kb: KnowledgeBase) -> str:
     return (
         str(
             template.render(
-                entries=entries, bodies=body, kb=kb, proofs=proof_status(kb), matrix=kb.root
+                entries=entries, bodies=body, proofs=proof_status(kb), matrix=proof_matrix(kb)
             )
         ).strip()
         + "\n"

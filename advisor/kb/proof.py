@@ -40,6 +40,20 @@ def _read(path: Path) -> dict[str, list[dict[str, str]]]:
     return out
 
 
+@cache
+def _doc(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def proof_matrix(kb: KnowledgeBase) -> dict[str, object]:
+    """The whole committed matrix (results, not-provable rows, lab versions), or {}."""
+    return _doc(kb.root / MATRIX_NAME) if kb.root is not None else {}
+
+
 def proof_status(kb: KnowledgeBase) -> dict[str, list[dict[str, str]]]:
     """Entry id -> the software/version/fix combinations proven (empty when none)."""
     if kb.root is None:

@@ -55,7 +55,7 @@ class GroupView:
     proven: list[dict[str, str]]
 
 
-def _variant(v: Variant, cat: Catalog) -> VariantView:
+def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) -> VariantView:
     a = v.advice
     entry = a.entry
     shown = v.endpoints[:MAX_ENDPOINTS]
@@ -80,6 +80,13 @@ def _variant(v: Variant, cat: Catalog) -> VariantView:
                 "config": chosen.config,
                 "commands": list(chosen.commands),
                 "already": chosen.already_applied,
+                "proven": sorted(
+                    {
+                        f"{p['software']} {p['version']}"
+                        for p in proofs.get(entry.id, [])
+                        if p["fix"] == chosen.fix.title and p["software"] == chosen.fix.software
+                    }
+                ),
             }
         )
     for nf in a.not_fixes:
@@ -112,7 +119,7 @@ def _group(
         anchor=(entry.id if entry else f"unknown-{number}").lower(),
         number=number,
         text=text,
-        variants=[_variant(v, cat) for v in variants[:MAX_VARIANTS]],
+        variants=[_variant(v, cat, proofs) for v in variants[:MAX_VARIANTS]],
         hidden_variants=variants[MAX_VARIANTS:],
         references=refs,
         proven=proofs.get(entry.id, []) if entry else [],

@@ -1,0 +1,272 @@
+"""Proof suite: every fix a knowledge entry gives for software we can run here is applied, as
+the entry states it, to a real server; nmap must stop reporting the finding, and a normal TLS
+client must still connect. Changes the entries list as *not* fixing the finding must leave it.
+
+For each case: start the server in a vulnerable configuration, scan it with nmap (-oX), check
+that ``advisor explain`` reports the entry with fixes for that software; then for each fix of
+that software whose version range holds the installed version: reset, apply the fix's
+``settings`` (from the entry, never restated here), restart, scan again.
+
+The one liberty taken with an entry's settings: a path to a DH parameter file (``*.pem``) is
+replaced by the pre-generated fixture of the same kind (tests/lab/fixtures/dh2048.pem),
+because the entry's own command (``openssl dhparam 2048``) takes minutes in CI.
+
+Results go to the session's proof log; ``ADVISOR_WRITE_PROOF=1`` writes them to
+knowledge/proof-matrix.json (see tests/proof/conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from advisor.advise.advice import Advice
+from advisor.api import Options, explain
+from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb.schema import Entry, Fix
+from advisor.kb.versions import parse_version
+from tests.lab.common import dh_fixture
+from tests.lab.nmap import run_nmap
+from tests.lab.servers import LabServer
+from tests.lab.tls import handshake
+from tests.proof.conftest import ProofLog, Row
+
+pytestmark = pytest.mark.lab
+
+KB = KnowledgeBase.load()
+_PEM = re.compile(r"(<?)(/\S+\.pem)")
+
+
+@dataclass(frozen=True)
+class Case:
+    entry: str
+    software: str
+    vulnerable: Mapping[str, str]
+    """Settings that make the server vulnerable (``{dh1024}`` style placeholders allowed)."""
+    target: str
+    ports: tuple[int, ...]
+    """Logical ports to scan."""
+    script: str = "ssl-dh-params"
+    extra_fixes: tuple[str, ...] = field(default=())
+
+
+DHE_CIPHERS = "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0"
+
+CASES = [
+    # Postfix offers anonymous DH by default (lab-notes: "none (defaults)" is vuln on every port).
+    Case("ADV-1001", "postfix", {}, "postfix-main", (25, 465, 587)),
+    # ssl_cipher_list = ALL lets aNULL in; Debian's 4096-bit ssl_dh stays (see ADV-1002).
+    Case("ADV-1001", "dovecot", {"ssl_cipher_list": "ALL:@SECLEVEL=0"}, "dovecot", (993, 143)),
+    Case(
+        "ADV-1002",
+        "dovecot",
+        {"ssl_cipher_list": "ALL:@SECLEVEL=0", "ssl_min_protocol": "TLSv1", "ssl_dh": "<{dh1024}"},
+        "dovecot",
+        (993,),
+    ),
+    Case(
+        "ADV-1002",
+        "nginx",
+        {"ssl_dhparam": "{dh1024}", "ssl_ciphers": DHE_CIPHERS},
+        "nginx-server",
+        (443,),
+    ),
+    Case(
+        "ADV-1003",
+        "nginx",
+        {"ssl_dhparam": "{dh2048_dsa}", "ssl_ciphers": DHE_CIPHERS},
+        "nginx-server",
+        (443,),
+    ),
+]
+
+
+def _fixtures() -> dict[str, str]:
+    return {
+        "dh1024": str(dh_fixture("dh1024.pem")),
+        "dh2048": str(dh_fixture("dh2048.pem")),
+        "dh2048_dsa": str(dh_fixture("dh2048-dsa.pem")),
+    }
+
+
+def _fill(settings: Mapping[str, str]) -> dict[str, str]:
+    fx = _fixtures()
+    return {k: v.format(**fx) for k, v in settings.items()}
+
+
+def _substitute_files(
+    settings: tuple[tuple[str, str], ...], software: str
+) -> dict[str, str | None]:
+    """The entry's settings, with DH parameter file paths pointing at the fixture, and an
+    empty value meaning "delete the directive" for nginx and Dovecot (docs/knowledge-format.md)."""
+    dh2048 = _fixtures()["dh2048"]
+    out: dict[str, str | None] = {}
+    for k, v in settings:
+        out[k] = (
+            None
+            if v == "" and software != "postfix"
+            else _PEM.sub(lambda m: m.group(1) + dh2048, v)
+        )
+    return out
+
+
+def _server(case: Case, request: pytest.FixtureRequest) -> LabServer:
+    server: LabServer = request.getfixturevalue(f"{case.software}_server")
+    return server
+
+
+def _scan(server: LabServer, case: Case, name: str, tmp: Path) -> Path:
+    """Scan the case's ports; return XML with actual ports rewritten to the logical ones, so
+    advisor sees 25/465/587/993/443 as a real server would show them."""
+    ports = [server.port(p) for p in case.ports]
+    run = run_nmap(ports, case.script, tmp / f"{name}.xml", servicedb=server.servicedb())
+    text = run.xml.read_text()
+    for logical in case.ports:
+        text = text.replace(f'portid="{server.port(logical)}"', f'portid="{logical}"')
+    out = tmp / f"{name}-logical.xml"
+    out.write_text(text)
+    return out
+
+
+def _advice(xml: Path) -> list[Advice]:
+    got: list[Advice] = []
+    with xml.open("rb") as fh:
+        explain(fh, KB, Options(on_advice=got.append, guess_os=False))
+    return got
+
+
+def _flagged(advice: list[Advice], entry: str) -> dict[int, Advice]:
+    return {
+        a.finding.location.port: a
+        for a in advice
+        if a.entry is not None
+        and a.entry.id == entry
+        and a.verdict is Verdict.MATCHED
+        and a.finding.location.port is not None
+    }
+
+
+def _installed(server: LabServer) -> str:
+    from tests.lab.common import run
+
+    if server.kind == "postfix":
+        out = server.postconf("mail_version")  # type: ignore[attr-defined]
+        return out.split("=", 1)[1].strip()
+    if server.kind == "dovecot":
+        return run(["dovecot", "--version"]).stdout.split()[0]
+    return run(["nginx", "-v"]).stderr.split("/")[-1].strip()
+
+
+def _fixes_to_prove(entry: Entry, software: str, version: tuple[int, ...]) -> list[Fix]:
+    return [
+        f
+        for f in entry.fixes
+        if f.software == software
+        and f.settings
+        and f.target != "none"
+        and f.versions.contains(version)
+    ]
+
+
+def _apply(
+    server: LabServer,
+    case: Case,
+    target: str,
+    settings: Mapping[str, str | None],
+    ports: tuple[int, ...],
+) -> None:
+    if target == "dovecot":
+        removed = [k for k, v in settings.items() if v is None]
+        server.set({k: v for k, v in settings.items() if v is not None})  # type: ignore[attr-defined]
+        server.unset(removed)  # type: ignore[attr-defined]
+    elif target == "postfix-master":
+        for logical in ports:
+            server.apply("postfix-master", settings, service=logical, restart=False)  # type: ignore[arg-type]
+    else:
+        server.apply(target, settings, restart=False)  # type: ignore[arg-type]
+    server.restart()
+
+
+def _vulnerable(server: LabServer, case: Case) -> None:
+    server.reset()
+    if case.vulnerable:
+        server.apply(case.target, _fill(case.vulnerable))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.entry}-{c.software}")
+def test_fix_is_proven(
+    case: Case, request: pytest.FixtureRequest, tmp_path: Path, proof_log: ProofLog
+) -> None:
+    entry = KB.get(case.entry)
+    assert entry is not None
+    server = _server(case, request)
+    version_text = _installed(server)
+    version = parse_version(version_text) or ()
+
+    _vulnerable(server, case)
+    before = _flagged(_advice(_scan(server, case, "before", tmp_path)), case.entry)
+    assert set(before) == set(case.ports), (
+        f"vulnerable config not reported on every port: {sorted(before)}"
+    )
+    for port, advice in before.items():
+        offered = {c.fix.software for c in advice.fixes}
+        assert case.software in offered, f"port {port}: no {case.software} fix offered ({offered})"
+
+    fixes = _fixes_to_prove(entry, case.software, version)
+    assert fixes, f"{case.entry} has no fix with settings for {case.software} {version_text}"
+    for fix in fixes:
+        ports = tuple(p for p in case.ports if not fix.ports or p in fix.ports)
+        if not ports:
+            continue
+        _vulnerable(server, case)
+        _apply(server, case, fix.target, _substitute_files(fix.settings, case.software), ports)
+        after = _flagged(
+            _advice(_scan(server, case, f"fix-{entry.fixes.index(fix)}", tmp_path)), case.entry
+        )
+        still = sorted(set(after) & set(ports))
+        assert not still, f"fix {fix.title!r} left the finding on ports {still}"
+        for logical in ports:
+            lst = server.listener(logical)
+            hs = handshake(lst.port, starttls=lst.starttls)
+            assert hs.ok, f"fix {fix.title!r} broke TLS on {logical}: {hs.output[-500:]}"
+        proof_log.add(
+            Row(
+                case.entry,
+                case.software,
+                version_text,
+                fix.title,
+                ports,
+                "proven",
+                f"nmap {case.script} reported it before and not after; openssl s_client handshake OK",
+            )
+        )
+
+    for nf in entry.not_fixes:
+        if nf.software != case.software or not nf.settings or nf.target == "none":
+            continue
+        ports = tuple(p for p in case.ports if not nf.ports or p in nf.ports)
+        _vulnerable(server, case)
+        _apply(server, case, nf.target, _substitute_files(nf.settings, case.software), ports)
+        after = _flagged(
+            _advice(_scan(server, case, f"notfix-{entry.not_fixes.index(nf)}", tmp_path)),
+            case.entry,
+        )
+        assert set(ports) <= set(after), (
+            f"{nf.change!r} is listed as not a fix, but removed the finding"
+        )
+        proof_log.add(
+            Row(
+                case.entry,
+                case.software,
+                version_text,
+                nf.change,
+                ports,
+                "not a fix",
+                "nmap still reports the finding after this change, as the entry says",
+            )
+        )
+    server.reset()
