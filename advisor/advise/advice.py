@@ -94,6 +94,32 @@ def _unknown_severity(finding: Finding) -> tuple[str, str]:
     return "info", "free-form script output that advisor has no entry for"
 
 
+def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str]:
+    """Version-based lookups: the band of the highest CVSS score among the rows."""
+    try:
+        top = float(finding.detail("max_cvss") or "")
+    except ValueError:
+        return level, reason
+    band = (
+        "critical"
+        if top >= 9.0
+        else "high"
+        if top >= 7.0
+        else "medium"
+        if top >= 4.0
+        else "low"
+        if top > 0
+        else "info"
+    )
+    rows = finding.detail("rows") or "?"
+    exploits = finding.detail("exploits") or "0"
+    return band, (
+        f"The highest CVSS score among the {rows} known vulnerabilities for this version is "
+        f"{top:.1f} (bands: 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0+ critical); "
+        f"{exploits} have public exploits. Version-based: check for backported fixes first."
+    )
+
+
 def default_service_name(port: int | None, version: tuple[int, ...] | None) -> str:
     """The master.cf service name Postfix's own template uses for a port."""
     if port == 465:
@@ -170,6 +196,8 @@ def advise(
         level, reason = _unknown_severity(finding)
         return Advice(finding, result.verdict, entry, level, reason, mode, identity)
     level, reason = entry.severity.level, entry.severity.reason
+    if finding.kind is Kind.VULNERS:
+        level, reason = _cvss_severity(finding, level, reason)
     for rule in entry.severity.context:
         if _holds(rule.when, finding, mode, identity):
             level, reason = rule.level, rule.reason

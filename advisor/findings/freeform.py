@@ -29,12 +29,14 @@ _EXIM_TITLES = {
 
 
 def error_text(output: str) -> str | None:
-    """The error line when ``output`` is an error message, else None."""
+    """The error line when ``output`` *is* an error message (its first line), else None.
+
+    Output that reports something and mentions an error further down (irc-botnet-channels
+    listing channels, then one ``ERROR:`` line) is a finding, not an error."""
+    first = next((ln.strip() for ln in output.splitlines() if ln.strip()), "")
     for pattern in ERROR_PATTERNS:
-        m = pattern.search(output)
-        if m and len(output.strip()) < 400:
-            line = output[m.start() :].strip().splitlines()[0]
-            return line
+        if pattern.match(first):
+            return first
     return None
 
 
