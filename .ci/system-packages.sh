@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Install the system packages the test suite needs (Debian/Ubuntu, as root, no systemd needed).
+# Called from .ci/run. Safe to run twice.
+#
+# postfix is preseeded to "No configuration": no /etc/postfix/main.cf, nothing listens.
+# The lab harness (tests/lab/) runs its own Postfix, Dovecot and nginx instances from temp
+# directories on 127.0.0.1 high ports; it does not use the packages' system services.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    exec sudo -E bash "$0" "$@"
+  fi
+  echo "system-packages.sh: must run as root" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES=(
+  nmap
+  postfix
+  dovecot-imapd
+  dovecot-pop3d
+  nginx
+  ssl-cert
+  openssl
+  xsltproc
+  iproute2
+  time
+  chromium
+)
+
+# Without systemd (containers, CI), package scripts must not try to start services.
+# policy-rc.d exit 101 = "action not allowed"; removed again at the end if we created it.
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+cleanup() {
+  if [ "$created_policy" -eq 1 ]; then
+    rm -f /usr/sbin/policy-rc.d
+  fi
+}
+trap cleanup EXIT
+
+apt-get update
+# debconf-set-selections comes with debconf (essential): no debconf-utils needed.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string lab.example.test" | debconf-set-selections
+
+apt-get install -y --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  "${PACKAGES[@]}"
+
+# On a host where the packages started their services anyway, stop them: tests use their own
+# instances and standard ports must stay free. Ignore failures (no systemd, not running).
+for svc in postfix dovecot nginx; do
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl stop "$svc" >/dev/null 2>&1 || true
+    systemctl disable "$svc" >/dev/null 2>&1 || true
+  fi
+done
+
+# Report what the lab will use.
+for bin in nmap postfix postconf dovecot doveconf nginx openssl xsltproc ss; do
+  path=$(command -v "$bin" || PATH="$PATH:/usr/sbin:/sbin" command -v "$bin" || true)
+  if [ -z "$path" ]; then
+    echo "system-packages.sh: $bin missing after install" >&2
+    exit 1
+  fi
+done
+nmap --version | head -n1
+postconf -d mail_version 2>/dev/null || true
+dovecot --version
+nginx -v 2>&1
+openssl version
