@@ -117,8 +117,10 @@ def advise_finding(
     options: Options,
     assumed: tuple[dict[str, str], str] | None = None,
 ) -> list[Advice]:
-    """Knowledge plus evidence for one finding (one advice per matching entry). ``assumed``: package versions of the release
-    the host is guessed to run, and what the guess rests on (used when ``--os`` is not given)."""
+    """Knowledge plus evidence for one finding (one advice per matching entry).
+
+    ``assumed``: package versions of the release the host is guessed to run, and what the
+    guess rests on (used when ``--os`` is not given)."""
     loc = finding.location
     view = options.evidence.for_finding(finding) if options.evidence else None
     os_defaults, os_name = options.os_defaults, options.os_name

@@ -205,11 +205,13 @@ def advise(
     fps = tuple(fp.note for fp in entry.false_positives if _holds(fp.when, finding, mode, identity))
     software = {identity.software} if identity.software else set(identity.candidates)
     port = finding.location.port
+    version = parse_version(identity.version)
     not_fixes = tuple(
         nf
         for nf in entry.not_fixes
         if (nf.software is None or nf.software in software or not software)
         and (not nf.ports or port in nf.ports)
+        and (version is None or nf.versions.contains(version))
     )
     service = service_name or default_service_name(port, parse_version(identity.version))
     verify = tuple(

@@ -137,6 +137,8 @@ class NotFix:
     settings: tuple[tuple[str, str], ...] = ()
     target: str = "none"
     ports: tuple[int, ...] = ()
+    versions: VersionRange = field(default_factory=VersionRange.any)
+    """The versions where this change does not work (all when empty)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,7 +429,7 @@ def _not_fixes(c: _Checker, items: list[dict[str, Any]]) -> tuple[NotFix, ...]:
     out = []
     for i, nf in enumerate(items):
         p = f"not_fixes[{i}]."
-        c.keys(nf, p, {"change", "why"}, {"software", "settings", "target", "ports"})
+        c.keys(nf, p, {"change", "why"}, {"software", "settings", "target", "ports", "versions"})
         target = c.string(nf, "target", p, "none")
         c.choice(target, TARGETS, p + "target")
         software = nf.get("software")
@@ -439,6 +441,7 @@ def _not_fixes(c: _Checker, items: list[dict[str, Any]]) -> tuple[NotFix, ...]:
                 settings=c.settings(nf, p),
                 target=target,
                 ports=c.ints(nf, "ports", p),
+                versions=_versions(c, nf, p),
             )
         )
     return tuple(out)

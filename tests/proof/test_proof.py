@@ -55,6 +55,7 @@ class Case:
 
 
 DHE_CIPHERS = "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0"
+LEGACY = "HIGH:!aNULL:!MD5:@SECLEVEL=0"
 
 CASES = [
     # Postfix offers anonymous DH by default (lab-notes: "none (defaults)" is vuln on every port).
@@ -81,6 +82,40 @@ CASES = [
         {"ssl_dhparam": "{dh2048_dsa}", "ssl_ciphers": DHE_CIPHERS},
         "nginx-server",
         (443,),
+    ),
+    # TLS 1.0/1.1: OpenSSL 3 only negotiates them at security level 0.
+    *(
+        Case(
+            entry,
+            "nginx",
+            {"ssl_protocols": "TLSv1 TLSv1.1 TLSv1.2", "ssl_ciphers": LEGACY},
+            "nginx-server",
+            (443,),
+            "ssl-enum-ciphers",
+        )
+        for entry in ("ADV-1032", "ADV-1033")
+    ),
+    *(
+        Case(
+            entry,
+            "dovecot",
+            {"ssl_min_protocol": "TLSv1", "ssl_cipher_list": LEGACY},
+            "dovecot",
+            (993, 143),
+            "ssl-enum-ciphers",
+        )
+        for entry in ("ADV-1032", "ADV-1033")
+    ),
+    *(
+        Case(
+            entry,
+            "postfix",
+            {"tls_medium_cipherlist": f"aNULL:-aNULL:{LEGACY}"},
+            "postfix-main",
+            (25, 465, 587),
+            "ssl-enum-ciphers",
+        )
+        for entry in ("ADV-1032", "ADV-1033")
     ),
 ]
 
@@ -247,6 +282,8 @@ def test_fix_is_proven(
 
     for nf in entry.not_fixes:
         if nf.software != case.software or not nf.settings or nf.target == "none":
+            continue
+        if not nf.versions.contains(version):
             continue
         ports = tuple(p for p in case.ports if not nf.ports or p in nf.ports)
         _vulnerable(server, case)
