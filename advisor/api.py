@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import BinaryIO, Protocol
 
 from advisor.advise.accept import Acceptance, find_acceptance
@@ -86,14 +87,21 @@ def release_defaults(release: DistroPackages) -> dict[str, str]:
 
 
 def _assumed_release(host: Host) -> tuple[dict[str, str], str] | None:
-    services = [
+    services = tuple(
         (p.service.product, p.service.version, p.service.extrainfo, p.service.cpes)
         for p in host.ports
         if p.service is not None and p.service.product
-    ]
+    )
     if not services and not host.os_matches:
         return None
-    guess = guess_from_host(services, host.os_matches)
+    return _guess_release(services, host.os_matches)
+
+
+@lru_cache(maxsize=4096)
+def _guess_release(
+    services: tuple[tuple[str, str, str, tuple[str, ...]], ...], os_matches: tuple[str, ...]
+) -> tuple[dict[str, str], str] | None:
+    guess = guess_from_host(services, os_matches)
     if guess is None or guess.os_id is None:
         return None
     release = lookup_release(guess.os_id)

@@ -297,7 +297,9 @@ def explain_cmd(
             if kb.get(rule.entry_id) is None:
                 raise InputError(f"{accept_file}: no knowledge entry {rule.entry_id}")
     if fmt_enum is Format.JSON:
-        from advisor.render.json import finding_record
+        from advisor.render.json import FindingWriter
+
+        encode = FindingWriter()
 
         spool = cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115
         first = [True]
@@ -307,7 +309,7 @@ def explain_cmd(
             if not first[0]:
                 spool.write(",\n")
             first[0] = False
-            spool.write(json.dumps(finding_record(advice), ensure_ascii=False))
+            spool.write(encode(advice))
 
         options.on_advice = on_advice
     if os_id is not None:

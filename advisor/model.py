@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, slots=True)
+# NSE nodes are treated as immutable but not declared frozen: a 100k-host scan builds about
+# 17 million of them, and a frozen dataclass takes twice as long to construct (measured:
+# 0.33 us vs 0.15 us per node on the benchmark machine).
+@dataclass(slots=True)
 class NseElem:
     """An ``<elem>``: a leaf of an NSE structured result."""
 
@@ -20,7 +23,7 @@ class NseElem:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NseTable:
     """A ``<table>``: keyed and unkeyed children in document order."""
 

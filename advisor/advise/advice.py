@@ -146,6 +146,15 @@ def choose_fixes(
     service_name: str | None = None,
 ) -> tuple[ChosenFix, ...]:
     """Fixes for the identified software and version (all candidates when only guessed)."""
+    return _choose_fixes(entry, finding, identity, service_name)
+
+
+def _choose_fixes(
+    entry: Entry,
+    finding: Finding,
+    identity: Identity,
+    service_name: str | None = None,
+) -> tuple[ChosenFix, ...]:
     port = finding.location.port
     version = parse_version(identity.version)
     software = {identity.software} if identity.software else set(identity.candidates)
@@ -183,18 +192,85 @@ def choose_fixes(
     return tuple(chosen)
 
 
+_ADVICE_CACHE: dict[tuple[object, ...], tuple[Advice, tuple[tuple[str, str], ...]]] = {}
+
+
 def advise(
     finding: Finding,
     result: MatchResult,
     identity: Identity,
     service_name: str | None = None,
 ) -> Advice:
-    """Everything the report says about one finding."""
+    """Everything the report says about one finding.
+
+    Memoised on everything the advice depends on except the finding's address: a large scan
+    repeats the same few contexts thousands of times. Verify commands, which name the host,
+    are filled in for each finding."""
+    entry = result.entry
+    loc = finding.location
+    key = (
+        id(entry.fixes) if entry is not None else None,
+        result.verdict,
+        finding.kind,
+        finding.state,
+        finding.title if entry is None else None,
+        finding.check_results,
+        finding.details if finding.kind is Kind.VULNERS else None,
+        loc.port,
+        loc.scope,
+        loc.service,
+        identity,
+        service_name,
+        loc.host if entry is not None and _uses_host(entry) else None,
+    )
+    hit = _ADVICE_CACHE.get(key)
+    if hit is None:
+        if len(_ADVICE_CACHE) > 50_000:
+            _ADVICE_CACHE.clear()
+        hit = _ADVICE_CACHE[key] = _advise(finding, result, identity, service_name)
+    t, verify = hit
+    service = service_name or default_service_name(loc.port, parse_version(identity.version))
+    filled = tuple((_fill(cmd, finding, service), expect) for cmd, expect in verify)
+    # positional construction: dataclasses.replace() is slow on this hot path
+    return Advice(
+        finding,
+        t.verdict,
+        t.entry,
+        t.severity,
+        t.severity_reason,
+        t.tls_mode,
+        t.identity,
+        t.false_positives,
+        t.fixes,
+        t.not_fixes,
+        filled,
+        t.notes,
+    )
+
+
+_USES_HOST: dict[int, tuple[Entry, bool]] = {}
+
+
+def _uses_host(entry: Entry) -> bool:
+    """Whether the entry's fixes name the host (then their text differs per host)."""
+    hit = _USES_HOST.get(id(entry))
+    if hit is None or hit[0] is not entry:
+        uses = any("{host}" in c for f in entry.fixes for c in (*f.commands, f.config))
+        hit = _USES_HOST[id(entry)] = (entry, uses)
+    return hit[1]
+
+
+def _advise(
+    finding: Finding,
+    result: MatchResult,
+    identity: Identity,
+    service_name: str | None,
+) -> tuple[Advice, tuple[tuple[str, str], ...]]:
     mode = tls_mode(finding.location.port, finding.location.service)
     entry = result.entry
     if entry is None or result.verdict is not Verdict.MATCHED:
         level, reason = _unknown_severity(finding)
-        return Advice(finding, result.verdict, entry, level, reason, mode, identity)
+        return Advice(finding, result.verdict, entry, level, reason, mode, identity), ()
     level, reason = entry.severity.level, entry.severity.reason
     if finding.kind is Kind.VULNERS:
         level, reason = _cvss_severity(finding, level, reason)
@@ -213,13 +289,12 @@ def advise(
         and (not nf.ports or port in nf.ports)
         and (version is None or nf.versions.contains(version))
     )
-    service = service_name or default_service_name(port, parse_version(identity.version))
     verify = tuple(
-        (_fill(v.command, finding, service), v.expect)
+        (v.command, v.expect)
         for v in entry.verify
         if v.software is None or not software or v.software in software
     )
-    return Advice(
+    advice = Advice(
         finding=finding,
         verdict=result.verdict,
         entry=entry,
@@ -228,7 +303,7 @@ def advise(
         tls_mode=mode,
         identity=identity,
         false_positives=fps,
-        fixes=choose_fixes(entry, finding, identity, service_name),
+        fixes=_choose_fixes(entry, finding, identity, service_name),
         not_fixes=not_fixes,
-        verify=verify,
     )
+    return advice, verify

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from libnmap.objects.cpe import CPE
 
@@ -98,6 +99,7 @@ _PRODUCT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+@lru_cache(maxsize=4096)
 def software_from_product(text: str) -> str | None:
     """Our software key for an nmap ``-sV`` product string or CPE product."""
     for pattern, name in _PRODUCT_PATTERNS:
@@ -166,7 +168,17 @@ class Identity:
         return display_name(self.software)
 
 
+@lru_cache(maxsize=8192)
+def _service_clues(service: Service) -> tuple[Clue, ...]:
+    return tuple(_compute_service_clues(service))
+
+
 def service_clues(service: Service | None) -> list[Clue]:
+    """Clues from nmap's ``<service>`` element (cached: scans repeat the same services)."""
+    return list(_service_clues(service)) if service is not None else []
+
+
+def _compute_service_clues(service: Service | None) -> list[Clue]:
     """Clues from nmap's ``<service>`` element (``-sV`` product, version and CPE)."""
     if service is None:
         return []
@@ -197,6 +209,7 @@ def service_clues(service: Service | None) -> list[Clue]:
     return clues
 
 
+@lru_cache(maxsize=8192)
 def port_clue(port: int | None, service: Service | None) -> Clue | None:
     if port is None:
         return None
@@ -219,8 +232,38 @@ def identify(
     os_default: dict[str, str] | None = None,
     os_name: str | None = None,
 ) -> Identity:
-    """Combine clues, strongest first. ``strong`` are clues from the server's own evidence."""
-    clues: list[Clue] = list(strong or [])
+    """Combine clues, strongest first. ``strong`` are clues from the server's own evidence.
+
+    Without server evidence the answer depends only on the port, the service and the assumed
+    release, so it is cached: large scans repeat the same few combinations."""
+    if strong:
+        return _identify(port, service, tuple(strong), _frozen(os_default), os_name)
+    return _identify_cached(port, service, _frozen(os_default), os_name)
+
+
+def _frozen(d: dict[str, str] | None) -> tuple[tuple[str, str], ...] | None:
+    return tuple(sorted(d.items())) if d else None
+
+
+@lru_cache(maxsize=8192)
+def _identify_cached(
+    port: int | None,
+    service: Service | None,
+    os_default: tuple[tuple[str, str], ...] | None,
+    os_name: str | None,
+) -> Identity:
+    return _identify(port, service, (), os_default, os_name)
+
+
+def _identify(
+    port: int | None,
+    service: Service | None,
+    strong: tuple[Clue, ...],
+    frozen_default: tuple[tuple[str, str], ...] | None,
+    os_name: str | None,
+) -> Identity:
+    os_default = dict(frozen_default) if frozen_default else None
+    clues: list[Clue] = list(strong)
     clues.extend(service_clues(service))
     pc = port_clue(port, service)
     if pc is not None:

@@ -9,7 +9,7 @@ kept for the rest. That keeps a 100k-host scan readable and its memory small.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from advisor.advise.accept import Acceptance
 from advisor.advise.advice import Advice, severity_rank
@@ -145,7 +145,9 @@ class Report:
         if variant is None:
             variant = group.variants[ctx] = Variant(advice)
         loc = finding.location
-        variant.locations.append(loc if loc.service is None else replace(loc, service=None))
+        if loc.service is not None:
+            loc = Location(loc.host, loc.hostname, loc.port, loc.protocol, None, loc.scope)
+        variant.locations.append(loc)
         self.severity_counts[advice.severity] += 1
         if advice.false_positives:
             self.false_positive_count += 1

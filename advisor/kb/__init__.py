@@ -59,6 +59,8 @@ class KnowledgeBase:
     retired: frozenset[str] = frozenset()
     root: Path | None = None
     _by_script: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[object, ...], MatchResult] = field(default_factory=dict, repr=False)
+    """match() results for findings that are not free-form text (they repeat a lot)."""
 
     def __post_init__(self) -> None:
         for entry in self.entries.values():
@@ -146,6 +148,24 @@ class KnowledgeBase:
     # -- matching --------------------------------------------------------------------------
     def match(self, finding: Finding) -> MatchResult:
         """The entry that explains ``finding``, a clean verdict, or unknown."""
+        if finding.kind is Kind.OUTPUT:
+            return self._match(finding)
+        key = (
+            finding.script,
+            finding.kind,
+            finding.title,
+            finding.state,
+            finding.ids,
+            finding.detail("cert"),
+        )
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            hit = self._cache[key] = self._match(finding)
+        return hit
+
+    def _match(self, finding: Finding) -> MatchResult:
         entries = self.candidates(finding.script)
         kind = finding.kind
         if kind is Kind.VULNS:

@@ -11,6 +11,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 _LEADING = re.compile(r"(\d+(?:\.\d+)*)")
 _CLAUSE = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)?\s*(\d+(?:\.\d+)*)\s*$")
@@ -29,6 +30,7 @@ class VersionRangeError(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
 def parse_version(text: str | None) -> tuple[int, ...] | None:
     """The leading dotted number of a version string, as a tuple; None if there is none."""
     if not text:

@@ -19,28 +19,14 @@ from advisor.kb.proof import proof_status
 SCHEMA = "advisor-report/1"
 
 
-def finding_record(advice: Advice) -> dict[str, Any]:
-    """One finding as the JSON schema describes it."""
-    f = advice.finding
-    loc = f.location
+def _shared(advice: Advice) -> dict[str, Any]:
+    """The part of a finding's record that depends on its context, not on its address."""
     entry = advice.entry
     ident = advice.identity
+    matched = entry is not None and advice.verdict is Verdict.MATCHED
     return {
-        "host": loc.host,
-        "hostname": loc.hostname,
-        "port": loc.port,
-        "protocol": loc.protocol,
-        "scope": loc.scope,
-        "service": loc.service.name if loc.service and loc.service.name else None,
-        "script": f.script,
-        "kind": f.kind.value,
-        "title": f.title,
-        "state": f.state,
-        "ids": list(f.ids),
-        "kb_id": entry.id if entry is not None and advice.verdict is Verdict.MATCHED else None,
-        "kb_title": entry.title
-        if entry is not None and advice.verdict is Verdict.MATCHED
-        else None,
+        "kb_id": entry.id if matched and entry else None,
+        "kb_title": entry.title if matched and entry else None,
         "verdict": advice.verdict.value,
         "severity": advice.severity,
         "severity_reason": advice.severity_reason,
@@ -70,9 +56,28 @@ def finding_record(advice: Advice) -> dict[str, Any]:
             for c in advice.fixes
         ],
         "not_fixes": [{"change": n.change, "why": n.why} for n in advice.not_fixes],
-        "verify": [{"command": cmd, "expect": exp} for cmd, exp in advice.verify],
         "notes": list(advice.notes),
         "references": [r.url for r in entry.references] if entry is not None else [],
+    }
+
+
+def _own(advice: Advice) -> dict[str, Any]:
+    """The part of a finding's record that is its own: where, what nmap said, verify."""
+    f = advice.finding
+    loc = f.location
+    return {
+        "host": loc.host,
+        "hostname": loc.hostname,
+        "port": loc.port,
+        "protocol": loc.protocol,
+        "scope": loc.scope,
+        "service": loc.service.name if loc.service and loc.service.name else None,
+        "script": f.script,
+        "kind": f.kind.value,
+        "title": f.title,
+        "state": f.state,
+        "ids": list(f.ids),
+        "verify": [{"command": cmd, "expect": exp} for cmd, exp in advice.verify],
         "nmap": {
             "table_key": f.table_key,
             "description": f.description or None,
@@ -82,10 +87,44 @@ def finding_record(advice: Advice) -> dict[str, Any]:
             "references": list(f.references),
             "disclosure": f.disclosure,
             "details": dict(f.details),
-            "output": f.output if entry is None else None,
+            "output": f.output if advice.entry is None else None,
             "problems": list(f.problems),
         },
     }
+
+
+def finding_record(advice: Advice) -> dict[str, Any]:
+    """One finding as the JSON schema describes it."""
+    return _own(advice) | _shared(advice)
+
+
+class FindingWriter:
+    """Serialises findings one by one; the context-dependent half is encoded once per
+    context (a 100k-host scan has a handful), the rest per finding."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[object, ...], tuple[Advice, str]] = {}
+
+    def __call__(self, advice: Advice) -> str:
+        key = (
+            id(advice.fixes),
+            id(advice.entry),
+            advice.verdict,
+            advice.severity,
+            advice.severity_reason,
+            advice.tls_mode,
+            advice.false_positives,
+            advice.notes,
+            advice.identity,
+        )
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) > 20_000:
+                self._cache.clear()
+            # keep the advice referenced so the ids in the key stay unique
+            hit = self._cache[key] = (advice, json.dumps(_shared(advice), ensure_ascii=False)[1:-1])
+        own = json.dumps(_own(advice), ensure_ascii=False)
+        return own[:-1] + ", " + hit[1] + "}"
 
 
 def _scan(report: Report) -> dict[str, Any]:
