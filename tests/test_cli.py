@@ -183,3 +183,29 @@ def test_every_command_has_help() -> None:
         result = run(*args)
         assert result.exit_code == 0 and "Usage:" in result.stdout
     assert "Exit codes:" in run("explain", "--help").stdout
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from advisor.cli import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    bar = _Progress(100 << 20, "scan.xml")
+    for done in (0, 50 << 20, 100 << 20):
+        bar(done)
+    bar.finish()
+    assert "scan.xml: [" in tty.getvalue() and "100% (100/100 MiB)" in tty.getvalue()
+
+    pipe = io.StringIO()  # not a terminal: silent
+    monkeypatch.setattr(sys, "stderr", pipe)
+    quiet = _Progress(100 << 20, "scan.xml")
+    quiet(50 << 20)
+    quiet.finish()
+    assert pipe.getvalue() == ""
