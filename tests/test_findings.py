@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from advisor.findings import extract_script, host_findings, run_findings
@@ -11,7 +11,7 @@ from advisor.model import NseElem, NseTable, ScriptResult
 from advisor.scan import open_scan
 from tests.conftest import CORPUS
 
-NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, tzinfo=UTC)
 WHERE = Location("127.0.0.1", None, 465, "tcp", None, "port")
 
 

@@ -40,7 +40,7 @@ def test_corpus_matches_libnmap_counts(path: Path) -> None:
 
 
 def test_structure_kept_order_keys_nesting() -> None:
-    scan, hosts = read(CORPUS / "kis__tlsnmap-test_ssl-enum-ciphers_7.91.xml")
+    _scan, hosts = read(CORPUS / "kis__tlsnmap-test_ssl-enum-ciphers_7.91.xml")
     script = next(s for p in hosts[0].ports for s in p.scripts if s.id == "ssl-enum-ciphers")
     keys = [c.key for c in script.children]
     assert keys[:2] == ["TLSv1.0", "TLSv1.1"] and keys[-1] == "least strength"
@@ -120,7 +120,7 @@ def test_truncated_scan_reports_hosts_read_and_says_incomplete() -> None:
 
 
 def test_control_characters_become_visible_escapes() -> None:
-    scan, hosts = read(DATA / "broken" / "control-chars.xml")
+    _scan, hosts = read(DATA / "broken" / "control-chars.xml")
     script = hosts[0].ports[0].scripts[0]
     assert script.output.startswith("\\x01\\x1B[31mred\\x07")
     assert "\x1b" not in script.output
