@@ -16,10 +16,10 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, BinaryIO, TextIO, cast
+from typing import IO, Any, BinaryIO, TextIO, TypeVar, cast
 
 import click
 
@@ -33,6 +33,8 @@ from advisor.kb import EntryError, KnowledgeBase, knowledge_dir
 from advisor.render import Format, render
 from advisor.render.escape import neutralise
 from advisor.scan import ScanError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -137,6 +139,51 @@ def _summary(report: Report, output: str | None) -> str:
     return line
 
 
+def _format_option() -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice([f.value for f in Format]),
+        default=Format.MARKDOWN.value,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def _output_option() -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help="Write to FILE (atomically: a failed run leaves no partial file) instead of stdout.",
+    )
+
+
+def _fail_on_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--fail-on",
+        type=click.Choice(SEVERITY_ORDER),
+        default="low",
+        show_default=True,
+        help=f"Lowest severity of {what} that makes the exit code 1.",
+    )
+
+
+def _knowledge_option() -> Callable[[F], F]:
+    return click.option(
+        "--knowledge",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        help="Use this knowledge directory instead of the bundled one.",
+    )
+
+
+def _evidence_file(flag: str, dest: str, text: str) -> Callable[[F], F]:
+    return click.option(
+        flag, dest, type=click.Path(dir_okay=False, exists=True, path_type=Path), help=text
+    )
+
+
 @click.group(epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="advisor")
 def main() -> None:
@@ -146,28 +193,9 @@ def main() -> None:
 
 @main.command("explain", epilog=EXIT_CODES_HELP)
 @click.argument("scan", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice([f.value for f in Format]),
-    default=Format.MARKDOWN.value,
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write the advisory to FILE (atomically) instead of stdout.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITY_ORDER),
-    default="low",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
-)
+@_format_option()
+@_output_option()
+@_fail_on_option("a finding")
 @click.option(
     "--ignore",
     "ignore",
@@ -181,42 +209,18 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Accepted-risk file (TOML; see docs/accepted-risks.md).",
 )
-@click.option(
+@_evidence_file(
     "--ss",
     "ss_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Listener evidence from the server: 'ss -lnpt' (or netstat -tlnp, lsof) output.",
+    "Listener evidence from the server: 'ss -lnpt' (or netstat -tlnp, lsof) output.",
 )
-@click.option(
-    "--postconf",
-    "postconf_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="'postconf -n' output (or main.cf) from the server.",
+@_evidence_file("--postconf", "postconf_file", "'postconf -n' output (or main.cf) from the server.")
+@_evidence_file(
+    "--postconf-master", "master_file", "'postconf -M' output (or master.cf) from the server."
 )
-@click.option(
-    "--postconf-master",
-    "master_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="'postconf -M' output (or master.cf) from the server.",
-)
-@click.option(
-    "--mail-version",
-    "mail_version_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="'postconf mail_version' output.",
-)
-@click.option(
-    "--doveconf",
-    "doveconf_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="'doveconf -n' output from the server.",
-)
-@click.option(
-    "--nginx",
-    "nginx_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="'nginx -T' output from the server.",
-)
+@_evidence_file("--mail-version", "mail_version_file", "'postconf mail_version' output.")
+@_evidence_file("--doveconf", "doveconf_file", "'doveconf -n' output from the server.")
+@_evidence_file("--nginx", "nginx_file", "'nginx -T' output from the server.")
 @click.option(
     "--host",
     "evidence_host",
@@ -249,11 +253,7 @@ def main() -> None:
     show_default=True,
     help="Language of the report (Markdown and HTML).",
 )
-@click.option(
-    "--knowledge",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Use this knowledge directory instead of the bundled one.",
-)
+@_knowledge_option()
 def explain_cmd(
     scan: str,
     fmt: str,
@@ -360,33 +360,10 @@ def explain_cmd(
 @main.command("diff", epilog=EXIT_CODES_HELP)
 @click.argument("before", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("after", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice([f.value for f in Format]),
-    default=Format.MARKDOWN.value,
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write to FILE (atomically) instead of stdout.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITY_ORDER),
-    default="low",
-    show_default=True,
-    help="Lowest severity of a new or still-open finding that makes the exit code 1.",
-)
-@click.option(
-    "--knowledge",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Use this knowledge directory instead of the bundled one.",
-)
+@_format_option()
+@_output_option()
+@_fail_on_option("a new or still-open finding")
+@_knowledge_option()
 def diff_cmd(
     before: str, after: str, fmt: str, output: str | None, fail_on: str, knowledge: Path | None
 ) -> None:
@@ -463,7 +440,7 @@ def kb_group() -> None:
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@_knowledge_option()
 def kb_list(fmt: str, knowledge: Path | None) -> None:
     """List every knowledge entry."""
     from advisor.kb.catalogue import entry_summary
@@ -483,7 +460,7 @@ def kb_list(fmt: str, knowledge: Path | None) -> None:
 
 @kb_group.command("show")
 @click.argument("entry_id")
-@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@_knowledge_option()
 def kb_show(entry_id: str, knowledge: Path | None) -> None:
     """Show one entry as Markdown."""
     from advisor.kb.catalogue import entry_markdown
@@ -496,7 +473,7 @@ def kb_show(entry_id: str, knowledge: Path | None) -> None:
 
 
 @kb_group.command("catalogue")
-@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@_knowledge_option()
 @click.option(
     "-o",
     "--output",
@@ -513,7 +490,7 @@ def kb_catalogue(knowledge: Path | None, output: str | None) -> None:
 
 
 @kb_group.command("lint")
-@click.option("--knowledge", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@_knowledge_option()
 @click.option(
     "--samples",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
