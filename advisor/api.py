@@ -37,6 +37,9 @@ class Options:
     os_defaults: dict[str, str] | None = None
     """Software -> version assumed from ``--os`` (e.g. ``{"postfix": "3.4.13"}``)."""
     os_name: str | None = None
+    """The assumed release's name (``Ubuntu 20.04 LTS``)."""
+    os_how: tuple[str, str] | None = None
+    """How it was chosen, as a message key and its detail (``assumed_given``, ``--os ...``)."""
     on_advice: Callable[[Advice], None] | None = None
     """Called for every advice (the JSON renderer streams findings through it)."""
     progress: Callable[[int], None] | None = None
@@ -86,7 +89,7 @@ def release_defaults(release: DistroPackages) -> dict[str, str]:
     return out
 
 
-def _assumed_release(host: Host) -> tuple[dict[str, str], str] | None:
+def _assumed_release(host: Host) -> tuple[dict[str, str], str, tuple[str, str]] | None:
     services = tuple(
         (p.service.product, p.service.version, p.service.extrainfo, p.service.cpes)
         for p in host.ports
@@ -100,14 +103,14 @@ def _assumed_release(host: Host) -> tuple[dict[str, str], str] | None:
 @lru_cache(maxsize=4096)
 def _guess_release(
     services: tuple[tuple[str, str, str, tuple[str, ...]], ...], os_matches: tuple[str, ...]
-) -> tuple[dict[str, str], str] | None:
+) -> tuple[dict[str, str], str, tuple[str, str]] | None:
     guess = guess_from_host(services, os_matches)
     if guess is None or guess.os_id is None:
         return None
     release = lookup_release(guess.os_id)
     if release is None:
         return None
-    return release_defaults(release), f"{release.name} (release guessed from nmap: {guess.reason})"
+    return release_defaults(release), release.name, ("assumed_guessed", guess.reason)
 
 
 def scan_time(start: int | None) -> datetime:
@@ -123,7 +126,7 @@ def advise_finding(
     finding: Finding,
     kb: KnowledgeBase,
     options: Options,
-    assumed: tuple[dict[str, str], str] | None = None,
+    assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None,
 ) -> list[Advice]:
     """Knowledge plus evidence for one finding (one advice per matching entry).
 
@@ -131,15 +134,16 @@ def advise_finding(
     guess rests on (used when ``--os`` is not given)."""
     loc = finding.location
     view = options.evidence.for_finding(finding) if options.evidence else None
-    os_defaults, os_name = options.os_defaults, options.os_name
+    os_defaults, os_name, os_how = options.os_defaults, options.os_name, options.os_how
     if os_defaults is None and assumed is not None:
-        os_defaults, os_name = assumed
+        os_defaults, os_name, os_how = assumed
     identity = identify(
         loc.port,
         loc.service,
         strong=view.clues() if view else None,
         os_default=os_defaults,
         os_name=os_name,
+        os_how=os_how,
     )
     service = view.service_name() if view else None
     out = []
@@ -162,7 +166,7 @@ def explain(
     report = Report(source=source)
     when = scan_time(scan.info.start)
 
-    assumed: tuple[dict[str, str], str] | None = None
+    assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None
 
     def take(finding: Finding) -> None:
         for advice in advise_finding(finding, kb, options, assumed):

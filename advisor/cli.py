@@ -408,7 +408,8 @@ def _apply_os(options: Options, os_id: str) -> None:
         known = ", ".join(r.os_id for r in all_releases())
         raise InputError(f"--os {os_id}: unknown release (known: {known})")
     options.os_defaults = release_defaults(release)
-    options.os_name = f"{release.name} (given with --os {os_id})"
+    options.os_name = release.name
+    options.os_how = ("assumed_given", os_id)
 
 
 def _open_input(scan: str) -> tuple[BinaryIO, int | None, str]:

@@ -61,6 +61,10 @@ class Catalog:
                 text = f"{self.marker} {text}"
         return text.format(**values) if values else text
 
+    def parts(self, parts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> str:
+        """Messages built by the code (advisor.messages), in this language."""
+        return "".join(self.t(key, **dict(args)) for key, args in parts)
+
     # -- entry text ------------------------------------------------------------------------
     def entry(
         self, entry: Entry, key: str, index: int | None = None, sub: str | None = None
@@ -95,7 +99,9 @@ def _english(entry: Entry, key: str, index: int | None, sub: str | None) -> str:
         if key == "severity_reason":
             return entry.severity.reason
         return str(getattr(entry.text, key, ""))
-    items: tuple[Any, ...] = getattr(entry, key, ())
+    items: tuple[Any, ...] = (
+        entry.severity.context if key == "severity_context" else getattr(entry, key, ())
+    )
     if index >= len(items):
         return ""
     return str(getattr(items[index], sub or "", "") or "")

@@ -76,7 +76,7 @@ def test_motivating_case_names_postfix_master_and_smtpd(mail_version_3413: Path)
     assert (sw["name"], sw["version"], sw["confidence"]) == ("postfix", "3.4.13", "high")
     evidence = " ".join(e["text"] for e in sw["evidence"])
     assert "`master` (pid 2078) owns the listening socket" in evidence
-    assert "`smtpd` (pid 586529) is the per-connection SMTP server" in evidence
+    assert "`smtpd` (pid 586529): the per-connection SMTP server that master forked" in evidence
     assert "master.cf service `smtps`" in evidence and "wrapper mode" in evidence
     cmds = commands(f)
     assert "postconf -P 'smtps/inet/smtpd_tls_exclude_ciphers=aNULL'" in cmds

@@ -21,6 +21,7 @@ from advisor.findings.model import (
 from advisor.kb import MatchResult, Verdict
 from advisor.kb.schema import Condition, Entry, Fix, NotFix
 from advisor.kb.versions import parse_version
+from advisor.messages import Msg, Note, english, msg
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 
@@ -35,6 +36,8 @@ class ChosenFix:
     commands: tuple[str, ...]
     config: str
     applies: str
+    applies_parts: tuple[Msg, ...] = ()
+    """``applies`` as translatable messages."""
     """Why this fix is shown, e.g. ``Postfix <3.6 (version not known: pick yours)``."""
     already_applied: str | None = None
     """Set by the evidence stage when the configuration already contains this change."""
@@ -53,7 +56,7 @@ class Advice:
     fixes: tuple[ChosenFix, ...] = ()
     not_fixes: tuple[NotFix, ...] = ()
     verify: tuple[tuple[str, str], ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     """Evidence-derived remarks (effective settings, 'fix already applied', ...)."""
 
 
@@ -173,19 +176,27 @@ def _choose_fixes(
             else "any software"
         )
         if fix.versions.is_any:
-            applies = name
+            parts: tuple[Msg, ...] = (msg("applies_any", software=name),)
         elif version is not None:
             if not fix.versions.contains(version):
                 continue
-            applies = f"{name} {identity.version} (fix for {fix.versions.describe()})"
+            parts = (
+                msg(
+                    "applies_version",
+                    software=name,
+                    version=identity.version,
+                    range=fix.versions.describe(),
+                ),
+            )
         else:
-            applies = f"{name} {fix.versions.describe()} (version not known: pick yours)"
+            parts = (msg("applies_unknown", software=name, range=fix.versions.describe()),)
         chosen.append(
             ChosenFix(
                 fix=fix,
                 commands=tuple(_fill(c, finding, service) for c in fix.commands),
                 config=_fill(fix.config, finding, service),
-                applies=applies,
+                applies=english(parts),
+                applies_parts=parts,
             )
         )
     chosen.sort(key=lambda c: not c.fix.recommended)

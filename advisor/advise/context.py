@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from libnmap.objects.cpe import CPE
 
+from advisor.messages import Msg, english, msg
 from advisor.model import Service
 from advisor.render.escape import code
 
@@ -42,28 +43,10 @@ PORT_CONVENTION: dict[int, tuple[str, ...]] = {
     3306: ("mariadb",),
 }
 
-#: What a junior admin tends to get wrong about a port.
-PORT_NOTE: dict[int, str] = {
-    port: (
-        "SMTP is the mail server's job (Postfix, Exim...): Dovecot is not involved on this port; "
-        "it serves IMAP/POP3 (143/993/110/995) and at most answers the SMTP server's "
-        "authentication (SASL) questions over a local socket"
-    )
-    for port in (25, 465, 587)
-}
-
-PORT_ROLE: dict[int, str] = {
-    25: "SMTP (mail from other servers, MX)",
-    465: "SMTP submission over implicit TLS (smtps/submissions)",
-    587: "SMTP submission with STARTTLS",
-    110: "POP3",
-    143: "IMAP",
-    993: "IMAP over TLS",
-    995: "POP3 over TLS",
-    80: "HTTP",
-    443: "HTTPS",
-    8443: "HTTPS (alternative port)",
-}
+#: Mail ports, where a note says that Dovecot is not the one answering (wording: en.toml).
+MAIL_PORTS = frozenset({25, 465, 587})
+#: Ports whose role is explained (wording: ``role_<port>`` in advisor/locales/en.toml).
+PORT_ROLES = frozenset({25, 465, 587, 110, 143, 993, 995, 80, 443, 8443})
 
 SOFTWARE_NAMES: dict[str, str] = {
     "postfix": "Postfix",
@@ -147,6 +130,19 @@ class Clue:
     version_of: str | None = None
     """A version clue that does not say what runs on the port: the version of this software,
     should it be the one (``postconf mail_version`` says nothing about port 443)."""
+    parts: tuple[Msg, ...] = ()
+    """The same text as translatable messages (see advisor.messages); empty for free text."""
+
+
+def clue(
+    source: str,
+    *parts: Msg,
+    software: str | None = None,
+    version: str | None = None,
+    version_of: str | None = None,
+) -> Clue:
+    """A clue whose text is made of messages (English now, translated when rendered)."""
+    return Clue(source, english(parts), software, version, version_of, parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +191,12 @@ def _compute_service_clues(service: Service | None) -> list[Clue]:
             if x
         )
         clues.append(
-            Clue("nmap -sV", f"nmap -sV identified {code(shown)}", sw, service.version or None)
+            clue(
+                "nmap -sV",
+                msg("clue_sv", product=code(shown)),
+                software=sw,
+                version=service.version or None,
+            )
         )
     for cpe_text in service.cpes:
         try:
@@ -205,7 +206,14 @@ def _compute_service_clues(service: Service | None) -> list[Clue]:
         product = cpe.get_product() or ""
         sw = software_from_product(product) or software_from_product(cpe.get_vendor() or "")
         if sw and cpe.is_application():
-            clues.append(Clue("cpe", f"CPE {code(cpe_text)}", sw, cpe.get_version() or None))
+            clues.append(
+                clue(
+                    "cpe",
+                    msg("clue_cpe", cpe=code(cpe_text)),
+                    software=sw,
+                    version=cpe.get_version() or None,
+                )
+            )
     return clues
 
 
@@ -213,16 +221,20 @@ def _compute_service_clues(service: Service | None) -> list[Clue]:
 def port_clue(port: int | None, service: Service | None) -> Clue | None:
     if port is None:
         return None
-    role = PORT_ROLE.get(port)
+    role = port in PORT_ROLES
     name = service.name if service is not None and service.name else None
     if role is None and name is None:
         return None
-    text = f"port {port} is {role}" if role else f"nmap's port table calls port {port} {code(name)}"
+    parts = (
+        [msg("clue_port_is", port=port), msg(f"role_{port}"), msg("clue_port_is_end")]
+        if role
+        else [msg("clue_port_named", port=port, name=code(name))]
+    )
     if role and name:
-        text += f" (nmap: {code(name)})"
-    if port in PORT_NOTE:
-        text += f". {PORT_NOTE[port]}"
-    return Clue("port", text)
+        parts.append(msg("clue_nmap_name", name=code(name)))
+    if port in MAIL_PORTS:
+        parts.append(msg("note_mail_port"))
+    return clue("port", *parts)
 
 
 def identify(
@@ -231,14 +243,15 @@ def identify(
     strong: list[Clue] | None = None,
     os_default: dict[str, str] | None = None,
     os_name: str | None = None,
+    os_how: tuple[str, str] | None = None,
 ) -> Identity:
     """Combine clues, strongest first. ``strong`` are clues from the server's own evidence.
 
     Without server evidence the answer depends only on the port, the service and the assumed
     release, so it is cached: large scans repeat the same few combinations."""
     if strong:
-        return _identify(port, service, tuple(strong), _frozen(os_default), os_name)
-    return _identify_cached(port, service, _frozen(os_default), os_name)
+        return _identify(port, service, tuple(strong), _frozen(os_default), os_name, os_how)
+    return _identify_cached(port, service, _frozen(os_default), os_name, os_how)
 
 
 def _frozen(d: dict[str, str] | None) -> tuple[tuple[str, str], ...] | None:
@@ -251,8 +264,9 @@ def _identify_cached(
     service: Service | None,
     os_default: tuple[tuple[str, str], ...] | None,
     os_name: str | None,
+    os_how: tuple[str, str] | None,
 ) -> Identity:
-    return _identify(port, service, (), os_default, os_name)
+    return _identify(port, service, (), os_default, os_name, os_how)
 
 
 def _identify(
@@ -261,6 +275,7 @@ def _identify(
     strong: tuple[Clue, ...],
     frozen_default: tuple[tuple[str, str], ...] | None,
     os_name: str | None,
+    os_how: tuple[str, str] | None = None,
 ) -> Identity:
     os_default = dict(frozen_default) if frozen_default else None
     clues: list[Clue] = list(strong)
@@ -271,22 +286,22 @@ def _identify(
     software: str | None = None
     confidence = "low"
     disagreement = None
-    for clue in clues:
-        if clue.software is None:
+    for c in clues:
+        if c.software is None:
             continue
         if software is None:
-            software = clue.software
-            confidence = "high" if clue.source in ("ss", "config") else "medium"
-        elif clue.software != software and disagreement is None:
+            software = c.software
+            confidence = "high" if c.source in ("ss", "config") else "medium"
+        elif c.software != software and disagreement is None:
             disagreement = (
-                f"{clue.source} suggests {display_name(clue.software)}, but the stronger evidence "
+                f"{c.source} suggests {display_name(c.software)}, but the stronger evidence "
                 f"says {display_name(software)}"
             )
     version = None
     version_source = None
-    for clue in clues:
-        if clue.version and software is not None and software in (clue.software, clue.version_of):
-            version, version_source = clue.version, clue.source
+    for c in clues:
+        if c.version and software is not None and software in (c.software, c.version_of):
+            version, version_source = c.version, c.source
             break
     candidates: tuple[str, ...] = ()
     if software is None and port is not None:
@@ -297,12 +312,17 @@ def _identify(
             version = os_default[key]
             version_source = "os"
             clues.append(
-                Clue(
+                clue(
                     "assumed",
-                    f"assumed {display_name(key)} {version}: the version in "
-                    f"{os_name or 'the given release'}",
-                    key,
-                    version,
+                    msg(
+                        "clue_assumed",
+                        software=display_name(key),
+                        version=version,
+                        release=os_name or "?",
+                    ),
+                    *((msg(os_how[0], detail=os_how[1]),) if os_how else ()),
+                    software=key,
+                    version=version,
                 )
             )
     return Identity(

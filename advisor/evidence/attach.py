@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from advisor.advise.advice import Advice, ChosenFix
-from advisor.advise.context import Clue, display_name, software_from_product
+from advisor.advise.context import Clue, clue, display_name, software_from_product
 from advisor.evidence.dovecot import DovecotConfig, parse_doveconf
-from advisor.evidence.listeners import ListenerTable, parse_listeners
+from advisor.evidence.listeners import Listener, ListenerTable, parse_listeners
 from advisor.evidence.nginx import NginxConfig, parse_nginx
 from advisor.evidence.postfix import PostfixConfig, load_postfix
 from advisor.evidence.processes import describe_socket
 from advisor.findings.model import Finding
+from advisor.messages import english, msg
 from advisor.render.escape import code
 
 #: File names recognised in an evidence folder, by what they hold.
@@ -156,31 +157,55 @@ class EndpointView:
         )
 
     # -- who ------------------------------------------------------------------------------
+    def _sockets(self) -> list[Listener]:
+        listeners = self.ev.listeners
+        assert listeners is not None
+        try:
+            ipaddress.ip_address(self.address)
+        except ValueError:  # a pasted text fragment names no host: match on the port alone
+            return listeners.on_port(self.port)
+        return listeners.lookup(self.address, self.port, self.finding.location.protocol or "tcp")
+
     def clues(self) -> list[Clue]:
         clues: list[Clue] = []
         ev = self.ev
         if ev.listeners is not None:
-            found = ev.listeners.lookup(
-                self.address, self.port, self.finding.location.protocol or "tcp"
-            )
+            found = self._sockets()
             if found:
                 sock = found[0]
                 owners = describe_socket(sock.processes)
                 software = _software_key(owners.software[0]) if owners.software else None
-                text = f"{code(sock.endpoint)}: {owners.summary}"
-                if len(owners.software) > 1:
-                    text += f" (also: {', '.join(owners.software[1:])}: worth a second look)"
-                clues.append(Clue("ss", text, software))
+                owner = owners.owner
+                workers = [w for w in owners.workers if w.name == "smtpd"]
+                if software == "postfix" and owner is not None and owner.name == "master":
+                    pids = ", ".join(f"`smtpd` (pid {w.pid})" for w in workers)
+                    key = "clue_ss_postfix" if workers else "clue_ss_postfix_idle"
+                    clues.append(
+                        clue(
+                            "ss",
+                            msg(
+                                key,
+                                endpoint=code(sock.endpoint),
+                                master_pid=owner.pid,
+                                workers=pids,
+                            ),
+                            software=software,
+                        )
+                    )
+                else:
+                    text = f"{code(sock.endpoint)}: {owners.summary}"
+                    if len(owners.software) > 1:
+                        text += f" (also: {', '.join(owners.software[1:])}: worth a second look)"
+                    clues.append(Clue("ss", text, software))
             else:
                 others = ev.listeners.on_port(self.port)
                 where = ", ".join(code(s.endpoint) for s in others)
                 clues.append(
-                    Clue(
+                    clue(
                         "ss",
-                        f"no socket in the listener evidence matches {code(self.address)} port "
-                        f"{self.port}"
-                        + (f" (only {where})" if where else "")
-                        + ": the scan may predate a change, or something forwards the port",
+                        msg("clue_ss_none", address=code(self.address), port=self.port),
+                        *((msg("clue_ss_only", where=where),) if where else ()),
+                        msg("clue_ss_none_end"),
                     )
                 )
         pf = ev.postfix
@@ -188,49 +213,53 @@ class EndpointView:
             svc = self._service
             mode = pf.tls_mode(svc)
             how = (
-                "wrapper mode (implicit TLS)"
+                msg("mode_wrapper")
                 if mode.wrapper
-                else f"STARTTLS, level {mode.level or 'none'}"
+                else msg("mode_starttls", level=mode.level or "none")
             )
             clues.append(
-                Clue(
+                clue(
                     "config",
-                    f"master.cf service {code(svc.name)} ({svc.type}, {svc.command}) serves port "
-                    f"{self.port}: {how}" + (f"; Postfix {pf.version}" if pf.version else ""),
-                    "postfix",
-                    pf.version,
+                    msg(
+                        "clue_master",
+                        service=code(svc.name),
+                        type=svc.type,
+                        command=svc.command,
+                        port=self.port,
+                    ),
+                    how,
+                    *((msg("clue_postfix_version", version=pf.version),) if pf.version else ()),
+                    software="postfix",
+                    version=pf.version,
                 )
             )
         elif pf is not None and pf.version:
             clues.append(
-                Clue(
+                clue(
                     "config",
-                    f"postconf: Postfix {pf.version} on this host",
-                    None,
-                    pf.version,
-                    "postfix",
+                    msg("clue_postconf_version", version=pf.version),
+                    version=pf.version,
+                    version_of="postfix",
                 )
             )
         dc = ev.dovecot
         if dc is not None and dc.listeners_on(self.port):
             clues.append(
-                Clue(
+                clue(
                     "config",
-                    f"doveconf: Dovecot {dc.version or ''} listens on port {self.port}".replace(
-                        "  ", " "
-                    ),
-                    "dovecot",
-                    dc.version,
+                    msg("clue_doveconf", version=dc.version or "", port=self.port),
+                    software="dovecot",
+                    version=dc.version,
                 )
             )
         ng = ev.nginx
         if ng is not None and ng.servers_for_port(self.port, self.address):
             clues.append(
-                Clue(
+                clue(
                     "config",
-                    f"nginx -T: a server block listens on port {self.port}",
-                    "nginx",
-                    ng.version,
+                    msg("clue_nginx", port=self.port),
+                    software="nginx",
+                    version=ng.version,
                 )
             )
         return clues
@@ -254,15 +283,13 @@ class EndpointView:
                 if name not in shown:
                     shown.add(name)
                     shown_value = code(value) if value else "(empty)"
-                    notes.append(f"Now: {code(name)} = {shown_value} ({source})")
+                    notes.append(
+                        (msg("note_now", name=code(name), value=shown_value, source=source),)
+                    )
             if applied:
                 chosen = replace(
                     chosen,
-                    already_applied=(
-                        "The configuration already contains this change: the scan predates it, "
-                        "the service was not reloaded, or something else overrides it "
-                        "(check the process that holds the port)."
-                    ),
+                    already_applied=english((msg("note_already"),)),
                 )
             fixes.append(chosen)
         return replace(advice, notes=tuple(notes), fixes=tuple(fixes))

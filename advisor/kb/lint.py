@@ -25,6 +25,7 @@ _OVERLAY_KEYS = {
     "why",
     "detection",
     "severity_reason",
+    "severity_context",
     "false_positives",
     "fixes",
     "not_fixes",

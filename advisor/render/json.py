@@ -15,6 +15,7 @@ from advisor.advise.advice import Advice
 from advisor.advise.report import Report
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.proof import proof_status
+from advisor.messages import note_english
 
 SCHEMA = "advisor-report/1"
 
@@ -56,7 +57,7 @@ def _shared(advice: Advice) -> dict[str, Any]:
             for c in advice.fixes
         ],
         "not_fixes": [{"change": n.change, "why": n.why} for n in advice.not_fixes],
-        "notes": list(advice.notes),
+        "notes": [note_english(n) for n in advice.notes],
         "references": [r.url for r in entry.references] if entry is not None else [],
     }
 

@@ -16,6 +16,7 @@ from advisor.advise.report import Group, Report, Variant
 from advisor.i18n import Catalog
 from advisor.kb import KnowledgeBase
 from advisor.kb.proof import proof_status
+from advisor.messages import english, msg
 
 #: Endpoints listed per variant in Markdown/HTML; the JSON output has all of them.
 MAX_ENDPOINTS = 200
@@ -41,6 +42,9 @@ class VariantView:
     false_positives: list[str] = field(default_factory=list)
     verify: list[tuple[str, str]] = field(default_factory=list)
     severity_reason: str = ""
+    clues: list[tuple[str, str]] = field(default_factory=list)
+    """(source, text) in the report's language."""
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,10 +64,15 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     entry = a.entry
     shown = v.endpoints[:MAX_ENDPOINTS]
     view = VariantView(a, shown, len(v.endpoints) - len(shown), severity_reason=a.severity_reason)
+    view.clues = [(c.source, cat.parts(c.parts) if c.parts else c.text) for c in a.identity.clues]
+    view.notes = [n if isinstance(n, str) else cat.parts(n) for n in a.notes]
     if entry is None:
         return view
     if a.severity_reason == entry.severity.reason:
         view.severity_reason = cat.entry(entry, "severity_reason")
+    for i, rule in enumerate(entry.severity.context):
+        if a.severity_reason == rule.reason:
+            view.severity_reason = cat.entry(entry, "severity_context", i, "reason")
     notes = [fp.note for fp in entry.false_positives]
     view.false_positives = [
         cat.entry(entry, "false_positives", notes.index(n), "note") if n in notes else n
@@ -76,10 +85,14 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
                 "title": cat.entry(entry, "fixes", idx, "title"),
                 "notes": cat.entry(entry, "fixes", idx, "notes"),
                 "fix": chosen.fix,
-                "applies": chosen.applies,
+                "applies": cat.parts(chosen.applies_parts)
+                if chosen.applies_parts
+                else chosen.applies,
                 "config": chosen.config,
                 "commands": list(chosen.commands),
-                "already": chosen.already_applied,
+                "already": cat.t("note_already")
+                if chosen.already_applied == english((msg("note_already"),))
+                else chosen.already_applied,
                 "proven": sorted(
                     {
                         f"{p['software']} {p['version']}"
