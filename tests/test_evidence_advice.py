@@ -59,18 +59,23 @@ def mail_version_3413(tmp_path: Path) -> Path:
     return path
 
 
-def test_motivating_case_names_postfix_master_and_smtpd(mail_version_3413: Path) -> None:
-    doc = explain_json(
+def explain_ubuntu2004(master: Path, mail_version: Path) -> dict:  # type: ignore[type-arg]
+    """The motivating case with the seed's ss line and an Ubuntu 20.04-like Postfix."""
+    return explain_json(
         CASE / "scan.xml",
         "--ss",
         SEED_SS,
         "--postconf",
         U2004 / "postconf-n.txt",
         "--postconf-master",
-        U2004 / "postconf-M.txt",
+        master,
         "--mail-version",
-        mail_version_3413,
+        mail_version,
     )
+
+
+def test_motivating_case_names_postfix_master_and_smtpd(mail_version_3413: Path) -> None:
+    doc = explain_ubuntu2004(U2004 / "postconf-M.txt", mail_version_3413)
     f = finding_on(doc, 465)
     sw = f["software"]
     assert (sw["name"], sw["version"], sw["confidence"]) == ("postfix", "3.4.13", "high")
@@ -109,17 +114,7 @@ def test_postfix_37_evidence_gives_36_syntax() -> None:
 
 
 def test_fix_already_applied_is_reported(mail_version_3413: Path) -> None:
-    doc = explain_json(
-        CASE / "scan.xml",
-        "--ss",
-        SEED_SS,
-        "--postconf",
-        U2004 / "postconf-n.txt",
-        "--postconf-master",
-        U2004 / "postconf-M-smtps-fixed.txt",
-        "--mail-version",
-        mail_version_3413,
-    )
+    doc = explain_ubuntu2004(U2004 / "postconf-M-smtps-fixed.txt", mail_version_3413)
     f = finding_on(doc, 465)
     master_fix = next(x for x in f["fixes"] if x["scope"] == "master.cf service")
     assert master_fix["already_applied"] and "scan predates it" in master_fix["already_applied"]
