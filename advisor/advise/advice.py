@@ -142,16 +142,6 @@ def _fill(text: str, finding: Finding, service: str) -> str:
     )
 
 
-def choose_fixes(
-    entry: Entry,
-    finding: Finding,
-    identity: Identity,
-    service_name: str | None = None,
-) -> tuple[ChosenFix, ...]:
-    """Fixes for the identified software and version (all candidates when only guessed)."""
-    return _choose_fixes(entry, finding, identity, service_name)
-
-
 def _choose_fixes(
     entry: Entry,
     finding: Finding,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from advisor.advise.advice import Advice, ChosenFix
-from advisor.advise.context import Clue, clue, display_name, software_from_product
+from advisor.advise.context import Clue, clue, software_from_product
 from advisor.evidence.dovecot import DovecotConfig, parse_doveconf
 from advisor.evidence.listeners import Listener, ListenerTable, parse_listeners
 from advisor.evidence.nginx import NginxConfig, parse_nginx
@@ -320,12 +320,10 @@ class EndpointView:
         return out if len(out) == len(settings) else []
 
 
+def _norm(value: str) -> str:
+    return " ".join(value.replace(",", " ").split()).lower()
+
+
 def _same(have: str | None, want: str) -> bool:
-    if have is None:
-        return False
-    norm = lambda s: " ".join(s.replace(",", " ").split()).lower()  # noqa: E731
-    return norm(have) == norm(want)
-
-
-def software_label(key: str | None) -> str:
-    return display_name(key)
+    """Setting values equal but for commas, spacing and case (``!SSLv2, !SSLv3``)."""
+    return have is not None and _norm(have) == _norm(want)

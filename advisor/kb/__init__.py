@@ -139,9 +139,6 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def knows_script(self, script: str) -> bool:
-        return script in self._by_script
-
     def candidates(self, script: str) -> list[Entry]:
         return self._by_script.get(script, []) + self._by_script.get("*", [])
 
