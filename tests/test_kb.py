@@ -97,3 +97,33 @@ def test_entry_samples(entry_id: str, kb: KnowledgeBase) -> None:
         assert entry_id in sample_matches(path, kb), f"{path.name} should match {entry_id}"
     for path in negatives:
         assert entry_id not in sample_matches(path, kb), f"{path.name} should not match {entry_id}"
+
+
+def test_lint_refuses_a_fix_that_is_also_listed_as_not_a_fix(tmp_path: Path) -> None:
+    """The lab notes' non-fixes (smtpd_tls_ciphers = high ...) can never be offered as fixes."""
+    src = (ROOT / "knowledge" / "entries" / "ADV-1001.toml").read_text()
+    bad = (
+        src
+        + """
+[[fixes]]
+software = "postfix"
+title = "Use the high cipher grade"
+target = "postfix-main"
+settings = { smtpd_tls_ciphers = "high", smtpd_tls_mandatory_ciphers = "high" }
+config = "smtpd_tls_ciphers = high"
+"""
+    )
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "ADV-1001.toml").write_text(bad)
+    problems, _ = lint(tmp_path, tmp_path / "no-samples")
+    assert any("applies the same settings as not_fixes[1]" in p for p in problems), problems
+
+
+def test_not_fixes_from_the_lab_notes_are_never_offered(kb: KnowledgeBase) -> None:
+    entry = kb.get("ADV-1001")
+    assert entry is not None
+    offered = [dict(f.settings) for f in entry.fixes]
+    assert {"smtpd_tls_ciphers": "high", "smtpd_tls_mandatory_ciphers": "high"} not in offered
+    assert {"smtpd_tls_security_level": "encrypt"} not in offered
+    only_protocols = [f for f in entry.fixes if set(dict(f.settings)) == {"smtpd_tls_protocols"}]
+    assert all(f.ports and 465 not in f.ports for f in only_protocols)

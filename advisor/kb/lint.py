@@ -127,6 +127,32 @@ def _check_overlays(kb: KnowledgeBase, root: Path) -> list[str]:
     return problems
 
 
+def _fix_contradictions(kb: KnowledgeBase) -> list[str]:
+    """A change listed as not fixing the finding must not also be offered as a fix (same
+    software, same settings, overlapping ports and versions)."""
+    problems = []
+    for entry in kb:
+        for i, fix in enumerate(entry.fixes):
+            for j, nf in enumerate(entry.not_fixes):
+                if not fix.settings or dict(fix.settings) != dict(nf.settings):
+                    continue
+                if nf.software is not None and nf.software != fix.software:
+                    continue
+                if fix.ports and nf.ports and not set(fix.ports) & set(nf.ports):
+                    continue
+                if not (
+                    fix.versions.is_any
+                    or nf.versions.is_any
+                    or fix.versions.text == nf.versions.text
+                ):
+                    continue
+                problems.append(
+                    f"{entry.id}.toml: fixes[{i}] applies the same settings as not_fixes[{j}] "
+                    f"({nf.change!r}): a change cannot both fix and not fix the finding"
+                )
+    return problems
+
+
 def lint(root: Path, samples: Path | None = None) -> tuple[list[str], int]:
     """All problems in the knowledge base at ``root``; and how many entries were checked."""
     kb, errors = KnowledgeBase.load_collecting(root)
@@ -140,5 +166,6 @@ def lint(root: Path, samples: Path | None = None) -> tuple[list[str], int]:
     samples = samples or default_samples_dir(root)
     if samples.is_dir():
         problems += _check_samples(kb, samples)
+    problems += _fix_contradictions(kb)
     problems += _check_overlays(kb, root)
     return problems, len(kb) + len(errors)
