@@ -38,8 +38,15 @@ def test_installed_nmap_vuln_scripts_have_entries(kb: KnowledgeBase) -> None:
 
 
 def test_tls_and_mail_checks_named_in_the_issue(kb: KnowledgeBase) -> None:
-    needed = {"ssl-enum-ciphers", "vulners", "ssl-cert", "smtp-vuln-cve2010-4344",
-              "smtp-vuln-cve2011-1720", "smtp-vuln-cve2011-1764", "smtp-open-relay"}
+    needed = {
+        "ssl-enum-ciphers",
+        "vulners",
+        "ssl-cert",
+        "smtp-vuln-cve2010-4344",
+        "smtp-vuln-cve2011-1720",
+        "smtp-vuln-cve2011-1764",
+        "smtp-open-relay",
+    }
     assert needed <= covered(kb)
     cert = {p for e in kb for p in e.match.cert}
     assert {"expired", "self-signed", "weak-key", "weak-signature"} <= cert

@@ -100,3 +100,22 @@ def test_escape_helpers() -> None:
     assert code("`x`") == "`` `x` ``"
     assert fence("```\nx").startswith("````\n")
     assert neutralise("\x1b[31m\u202e") == "\\x1B[31m\\x202E"
+
+
+def test_large_scan_html_stays_small(tmp_path: Path) -> None:
+    """A 2,000-host scan: the page keeps a bounded DOM (endpoint lists are capped and
+    collapsed; the JSON output has every finding)."""
+    import subprocess
+    import sys
+
+    scan = tmp_path / "big.xml"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--hosts", "2000", "-o", str(scan)],
+        check=True,
+    )
+    page = explain(scan, "html")
+    doc = lxml.html.fromstring(page)
+    elements = sum(1 for _ in doc.iter())
+    assert elements < 15_000, elements
+    closed = [d for d in doc.xpath("//details") if d.get("open") is None]
+    assert closed, "large groups must start collapsed"

@@ -22,6 +22,8 @@ from advisor.messages import english, msg
 MAX_ENDPOINTS = 200
 #: Variants shown in full per group; the rest are listed by endpoint only.
 MAX_VARIANTS = 12
+#: Of those, how many are listed at all (the JSON output has every finding).
+MAX_HIDDEN = 50
 
 SEVERITY_COLOURS = {
     "critical": "#7b1fa2",
@@ -202,4 +204,5 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         "lang": cat.lang,
         "rank": severity_rank,
         "max_endpoints": MAX_ENDPOINTS,
+        "max_hidden": MAX_HIDDEN,
     }
