@@ -102,7 +102,14 @@ class Report:
         """Take one advice; True when it counts as a finding (not clean, not plain output)."""
         finding = advice.finding
         if advice.verdict is Verdict.CLEAN:
-            title = advice.entry.title if advice.entry else finding.title
+            if advice.entry is not None:
+                title = advice.entry.title
+            elif finding.kind is Kind.PROTOCOL:
+                title = f"{finding.script}: {finding.title} offered (not deprecated)"
+            elif finding.kind is Kind.GRADE:
+                title = f"{finding.script}: weakest cipher grade {finding.title}"
+            else:
+                title = f"{finding.script}: {finding.title}"
             self.clean[title] += 1
             return False
         if advice.verdict is Verdict.UNKNOWN and finding.kind in (Kind.OUTPUT,):
