@@ -17,6 +17,7 @@ from advisor.i18n import Catalog
 from advisor.kb import KnowledgeBase
 from advisor.kb.proof import proof_status
 from advisor.messages import english, msg
+from advisor.scan.text import PASTED_FRAGMENT
 
 #: Endpoints listed per variant in Markdown/HTML; the JSON output has all of them.
 MAX_ENDPOINTS = 200
@@ -186,7 +187,10 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         else None
     )
     ev_cmds, ev_rerun = evidence_commands(report, cat)
+    known = {PASTED_FRAGMENT: "warn_pasted"}
+    warnings = [cat.t(known[w]) if w in known else w for w in report.warnings]
     return {
+        "warnings": warnings,
         "evidence_cmds": ev_cmds,
         "evidence_rerun": ev_rerun,
         "report": report,

@@ -56,6 +56,9 @@ __all__ = [
     "read_text",
 ]
 
+#: The problem line of a paste that starts below nmap's "Nmap scan report for" line.
+PASTED_FRAGMENT = "pasted fragment: host unknown"
+
 NOT_IN_TEXT = (
     "service CPEs, ostype, hostname and devicetype (the 'Service Info' line does not say which"
     " port they belong to)",
@@ -1077,7 +1080,7 @@ class TextScan:
                     " (cut off, or only part of it was pasted); showing the hosts read"
                 )
             elif fragment:
-                problem = "pasted fragment: host unknown"
+                problem = PASTED_FRAGMENT
             else:
                 problem = "no nmap scan report found in the text"
             info = replace(info, complete=False, finished=False, problem=problem)
