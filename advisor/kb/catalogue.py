@@ -35,14 +35,9 @@ def entry_summary(entry: Entry, kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-def _env() -> Any:
-    env = environment(autoescape=False)
-    return env
-
-
 def entry_markdown(entry: Entry, kb: KnowledgeBase, level: int = 1) -> str:
     """An entry as a Markdown page (``advisor kb show``)."""
-    template = _env().get_template("entry.md.j2")
+    template = environment(autoescape=False).get_template("entry.md.j2")
     return (
         str(
             template.render(
@@ -58,7 +53,7 @@ def entry_markdown(entry: Entry, kb: KnowledgeBase, level: int = 1) -> str:
 
 def catalogue_markdown(kb: KnowledgeBase) -> str:
     """The whole knowledge base as one Markdown page."""
-    template = _env().get_template("catalogue.md.j2")
+    template = environment(autoescape=False).get_template("catalogue.md.j2")
     entries = list(kb)
     body = [entry_markdown(e, kb, level=3) for e in entries]
     return (
