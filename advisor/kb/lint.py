@@ -14,6 +14,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from advisor.advise.advice import Advice
 from advisor.kb import KnowledgeBase, Verdict
 
 _PLACEHOLDER = re.compile(r"(?<!%)\{([a-z_]+)\}")  # %{http_code} is curl syntax
@@ -38,23 +39,18 @@ def default_samples_dir(knowledge: Path) -> Path:
 
 
 def sample_matches(path: Path, kb: KnowledgeBase) -> set[str]:
-    """IDs of the entries that the findings in one nmap sample match."""
-    from advisor.api import scan_time
-    from advisor.findings import host_findings, run_findings
-    from advisor.scan import open_scan
+    """IDs of the entries that the findings in one nmap sample match: the same pipeline as
+    ``advisor explain``, so a sample passes lint exactly when the report shows the entry."""
+    from advisor.api import Options, explain
 
     found: set[str] = set()
+
+    def collect(advice: Advice) -> None:
+        if advice.verdict is Verdict.MATCHED and advice.entry is not None:
+            found.add(advice.entry.id)
+
     with path.open("rb") as fh:
-        scan = open_scan(fh)
-        hosts = list(scan)
-        when = scan_time(scan.info.start)
-        findings = [f for h in hosts for f in host_findings(h, when)]
-        findings += list(run_findings(scan.prescripts, "prescript", when))
-        findings += list(run_findings(scan.postscripts, "postscript", when))
-    for finding in findings:
-        result = kb.match(finding)
-        if result.verdict is Verdict.MATCHED and result.entry is not None:
-            found.add(result.entry.id)
+        explain(fh, kb, Options(on_advice=collect, guess_os=False))
     return found
 
 

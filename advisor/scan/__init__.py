@@ -50,15 +50,10 @@ def open_scan(
         from advisor.scan.xml import XmlScan
 
         return XmlScan(buffered, progress)
-    import importlib
+    from advisor.scan.text import looks_like_nmap_text, open_text_scan
 
-    try:
-        text_reader = importlib.import_module("advisor.scan.text")
-    except ImportError:  # pragma: no cover - text reader not installed
-        text_reader = None
-    if text_reader is not None and text_reader.looks_like_nmap_text(head):
-        scan: Scan = text_reader.open_text_scan(buffered, progress)
-        return scan
+    if looks_like_nmap_text(head):
+        return open_text_scan(buffered, progress)
     raise ScanError(
         "not nmap output: expected nmap XML (-oX) or nmap normal output (-oN / terminal text)"
     )
