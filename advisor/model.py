@@ -23,12 +23,38 @@ class NseElem:
     value: str
 
 
-@dataclass(slots=True)
 class NseTable:
-    """A ``<table>``: keyed and unkeyed children in document order."""
+    """A ``<table>``: keyed and unkeyed children in document order.
 
-    key: str | None
-    children: tuple[NseNode, ...] = ()
+    The XML reader hands out a subclass that reads its children straight from the parsed
+    element and builds them only when :attr:`children` is asked for: the lookups below are all
+    the extractors need, and a large scan has millions of cipher and CVE rows nobody reads in
+    full.
+    """
+
+    __slots__ = ("_children", "key")
+
+    def __init__(self, key: str | None, children: tuple[NseNode, ...] = ()) -> None:
+        self.key = key
+        self._children = children
+
+    @property
+    def children(self) -> tuple[NseNode, ...]:
+        """Every ``<elem>`` and ``<table>`` child, in document order."""
+        return self._children
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NseTable):
+            return NotImplemented
+        return self.key == other.key and self.children == other.children
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the dataclass was
+
+    def __repr__(self) -> str:
+        return f"NseTable(key={self.key!r}, children={self.children!r})"
+
+    def __len__(self) -> int:
+        return len(self.children)
 
     def get(self, key: str) -> NseNode | None:
         """The first child with this key, or None."""
@@ -55,23 +81,69 @@ class NseTable:
         """Sub-tables, keyed or not, in order."""
         return (c for c in self.children if isinstance(c, NseTable))
 
+    def fields(self) -> dict[str | None, str]:
+        """Key -> value of the ``<elem>`` children (the first one wins for a repeated key)."""
+        out: dict[str | None, str] = {}
+        for c in self.children:
+            if isinstance(c, NseElem) and c.key not in out:
+                out[c.key] = c.value
+        return out
+
+    def column(self, table: str, key: str) -> list[str]:
+        """``key`` of every row of sub-table ``table`` (rows without it are skipped).
+
+        For example the cipher names of a protocol: ``column("ciphers", "name")``."""
+        rows = self.table(table)
+        if rows is None:
+            return []
+        out = []
+        for row in rows.tables():
+            value = row.text(key)
+            if value is not None:
+                out.append(value)
+        return out
+
 
 NseNode = NseElem | NseTable
 
 
-@dataclass(frozen=True, slots=True)
 class ScriptResult:
-    """One ``<script>`` element: NSE output for a port, a host, or the whole run."""
+    """One ``<script>`` element: NSE output for a port, a host, or the whole run.
 
-    id: str
-    output: str
-    """The ``output`` attribute (human text); empty when absent."""
-    children: tuple[NseNode, ...] = ()
-    """Structured output, exactly as nmap wrote it (order, keys, nesting)."""
+    ``children`` may be given as a tuple of nodes or as the (possibly lazy) root table."""
+
+    __slots__ = ("_root", "id", "output")
+
+    def __init__(self, id: str, output: str, children: tuple[NseNode, ...] | NseTable = ()) -> None:
+        self.id = id
+        self.output = output
+        """The ``output`` attribute (human text); empty when absent."""
+        self._root = children if isinstance(children, NseTable) else NseTable(None, children)
+
+    @property
+    def children(self) -> tuple[NseNode, ...]:
+        """Structured output, exactly as nmap wrote it (order, keys, nesting)."""
+        return self._root.children
+
+    @property
+    def structured(self) -> bool:
+        """True when the script wrote any ``<elem>`` or ``<table>``."""
+        return len(self._root) > 0
 
     def as_table(self) -> NseTable:
-        """The structured output wrapped in an anonymous table, for uniform access."""
-        return NseTable(None, self.children)
+        """The structured output as an anonymous table, for uniform access."""
+        return self._root
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScriptResult):
+            return NotImplemented
+        return (self.id, self.output, self.children) == (other.id, other.output, other.children)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.output))
+
+    def __repr__(self) -> str:
+        return f"ScriptResult(id={self.id!r}, output={self.output!r}, children={self.children!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ def extract_script(script: ScriptResult, where: Location, scan_time: datetime) -
 
 
 def _extract(script: ScriptResult, where: Location, scan_time: datetime) -> list[Finding]:
-    if not script.children:
+    if not script.structured:
         message = freeform.error_text(script.output)
         if message:
             return [freeform.extract_error(script, where, message)]
@@ -52,7 +52,7 @@ def _extract(script: ScriptResult, where: Location, scan_time: datetime) -> list
     found = vulns.extract(script, where)
     if found:
         return found
-    if script.output.strip() or script.children:
+    if script.output.strip() or script.structured:
         return [freeform.extract_output(script, where)]
     return []
 

@@ -10,18 +10,11 @@ from __future__ import annotations
 import re
 
 from advisor.findings.model import REPORTED, Finding, Kind, Location
-from advisor.model import NseTable, ScriptResult
+from advisor.model import ScriptResult
 
 PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _TEXT_PROTOCOL = re.compile(r"^\s*\|?\s*(SSLv2|SSLv3|TLSv1\.[0-3]):\s*$", re.M)
 _TEXT_GRADE = re.compile(r"least strength[:=]\s*(\S+)", re.I)
-
-
-def _cipher_names(table: NseTable) -> list[str]:
-    ciphers = table.table("ciphers")
-    if ciphers is None:
-        return []
-    return [t.text("name") or "" for t in ciphers.tables()]
 
 
 def extract(script: ScriptResult, where: Location) -> list[Finding]:
@@ -33,7 +26,7 @@ def extract(script: ScriptResult, where: Location) -> list[Finding]:
         if table.key not in PROTOCOLS:
             continue
         seen_protocols.append(table.key)
-        names = _cipher_names(table)
+        names = table.column("ciphers", "name")
         out.append(
             Finding(
                 location=where,

@@ -54,15 +54,16 @@ def extract(script: ScriptResult, where: Location) -> list[Finding]:
     for table in script.as_table().tables():
         rows: list[tuple[str, str, str, bool]] = []
         for row in table.tables():
-            ident = row.text("id") or ""
+            fields = row.fields()
+            ident = fields.get("id")
             if not ident:
                 continue
             rows.append(
                 (
                     ident,
-                    row.text("cvss") or "",
-                    row.text("type") or "",
-                    (row.text("is_exploit") or "").lower() == "true",
+                    fields.get("cvss") or "",
+                    fields.get("type") or "",
+                    (fields.get("is_exploit") or "").lower() == "true",
                 )
             )
         if rows:

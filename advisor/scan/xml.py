@@ -55,47 +55,133 @@ def _int(value: str | None) -> int | None:
 
 
 def _children(el: etree._Element) -> tuple[NseNode, ...]:
-    """``<elem>`` and ``<table>`` children in order (the hot loop of the reader)."""
+    """``<elem>`` and ``<table>`` children in order, built in full."""
     out: list[NseNode] = []
     append = out.append
-    for child in el:
-        tag = child.tag
-        if tag == "elem":
+    for child in el.iterchildren("elem", "table"):
+        if child.tag == "elem":
             append(NseElem(child.get("key"), child.text or ""))
-        elif tag == "table":
-            append(NseTable(child.get("key"), _children(child)))
+        else:
+            append(ElementTable(child))
     return tuple(out)
 
 
+class ElementTable(NseTable):
+    """An NSE table read on demand from its parsed ``<table>`` (or ``<script>``) element.
+
+    The host's element stays alive while its :class:`~advisor.model.Host` does and is freed
+    with it. Lookups go to lxml directly; :attr:`children` builds the full model once, when
+    something needs it (a generic vulns table, a test)."""
+
+    __slots__ = ("_el",)
+
+    def __init__(self, el: etree._Element, key: str | None = None) -> None:
+        self._el: etree._Element | None = el
+        self.key = el.get("key") if el.tag == "table" else key
+        self._children = ()
+
+    @property
+    def children(self) -> tuple[NseNode, ...]:
+        el = self._el
+        if el is not None:
+            self._children = _children(el)
+            self._el = None
+        return self._children
+
+    def __len__(self) -> int:
+        el = self._el
+        if el is None:
+            return len(self._children)
+        return sum(1 for _ in el.iterchildren("elem", "table"))
+
+    def get(self, key: str) -> NseNode | None:
+        el = self._el
+        if el is None:
+            return super().get(key)
+        for child in el.iterchildren("elem", "table"):
+            if child.get("key") == key:
+                if child.tag == "elem":
+                    return NseElem(key, child.text or "")
+                return ElementTable(child)
+        return None
+
+    def values(self) -> list[str]:
+        el = self._el
+        if el is None:
+            return super().values()
+        return [c.text or "" for c in el.iterchildren("elem") if c.get("key") is None]
+
+    def tables(self) -> Iterator[NseTable]:
+        el = self._el
+        if el is None:
+            return super().tables()
+        return (ElementTable(c) for c in el.iterchildren("table"))
+
+    def fields(self) -> dict[str | None, str]:
+        el = self._el
+        if el is None:
+            return super().fields()
+        out: dict[str | None, str] = {}
+        for c in el.iterchildren("elem"):
+            key = c.get("key")
+            if key not in out:
+                out[key] = c.text or ""
+        return out
+
+    def column(self, table: str, key: str) -> list[str]:
+        el = self._el
+        if el is None:
+            return super().column(table, key)
+        # First matching sub-table only, as NseTable.table() does.
+        for child in el.iterchildren("table"):
+            if child.get("key") == table:
+                return [e.text or "" for e in _COLUMN(child, key=key)]
+        return []
+
+
+_COLUMN = etree.XPath("table/elem[@key=$key][1]")
+
+
 def script_from_element(el: etree._Element) -> ScriptResult:
-    """Build a :class:`ScriptResult` from a ``<script>`` element, keeping table structure."""
-    return ScriptResult(el.get("id") or "(no id)", el.get("output") or "", _children(el))
+    """Build a :class:`ScriptResult` from a ``<script>`` element (tables are read lazily)."""
+    return ScriptResult(el.get("id") or "(no id)", el.get("output") or "", ElementTable(el))
 
 
 def _service(el: etree._Element) -> Service:
+    a = dict(el.attrib)
+    get = a.get
     return Service(
-        name=el.get("name") or "",
-        product=el.get("product") or "",
-        version=el.get("version") or "",
-        extrainfo=el.get("extrainfo") or "",
-        tunnel=el.get("tunnel") or "",
-        method=el.get("method") or "",
-        conf=el.get("conf") or "",
-        ostype=el.get("ostype") or "",
+        name=get("name") or "",
+        product=get("product") or "",
+        version=get("version") or "",
+        extrainfo=get("extrainfo") or "",
+        tunnel=get("tunnel") or "",
+        method=get("method") or "",
+        conf=get("conf") or "",
+        ostype=get("ostype") or "",
         cpes=tuple(c.text for c in el.iterchildren("cpe") if c.text),
     )
 
 
 def _port(el: etree._Element) -> Port:
-    state_el = el.find("state")
-    service_el = el.find("service")
+    state_el = service_el = None
+    scripts: list[ScriptResult] = []
+    for child in el.iterchildren("state", "service", "script"):
+        tag = child.tag
+        if tag == "script":
+            scripts.append(script_from_element(child))
+        elif tag == "state":
+            if state_el is None:
+                state_el = child
+        elif service_el is None:
+            service_el = child
     return Port(
         protocol=el.get("protocol") or "tcp",
         portid=_int(el.get("portid")) or 0,
         state=state_el.get("state", "") if state_el is not None else "",
         reason=state_el.get("reason", "") if state_el is not None else "",
         service=_service(service_el) if service_el is not None else None,
-        scripts=tuple(script_from_element(s) for s in el.iterchildren("script")),
+        scripts=tuple(scripts),
     )
 
 
@@ -266,12 +352,15 @@ class XmlScan:
 
     @staticmethod
     def _discard(el: etree._Element) -> None:
-        """Free a finished element and everything before it."""
-        el.clear(keep_tail=True)  # type: ignore[call-arg]  # stubs lag lxml
+        """Drop a finished element, and everything before it, from the document.
+
+        The element is detached, not cleared: the scripts built from it read their tables
+        from it on demand. lxml frees it when the last object referring to it goes."""
         parent = el.getparent()
         if parent is not None:
             while el.getprevious() is not None:
                 del parent[0]
+            parent.remove(el)
 
 
 def _short(text: str, limit: int = 120) -> str:

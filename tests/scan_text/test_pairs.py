@@ -347,9 +347,10 @@ def _comparable(host: Host, reason_column: bool, truncated: dict[int, str]) -> H
         # Structured output is rebuilt only for the vulns library, ssl-enum-ciphers and
         # (what its text shows of) ssl-cert; compare_cert checks the latter.
         return tuple(
-            replace(
-                s,
-                children=tuple(_sorted_ciphers(_normalise(c)) for c in s.children)
+            ScriptResult(
+                s.id,
+                s.output,
+                tuple(_sorted_ciphers(_normalise(c)) for c in s.children)
                 if _is_vulns(s) or s.id == "ssl-enum-ciphers"
                 else (),
             )
