@@ -135,7 +135,8 @@ class ElementTable(NseTable):
         # First matching sub-table only, as NseTable.table() does.
         for child in el.iterchildren("table"):
             if child.get("key") == table:
-                return [e.text or "" for e in _COLUMN(child, key=key)]
+                rows = cast(list[etree._Element], _COLUMN(child, key=key))
+                return [e.text or "" for e in rows]
         return []
 
 
@@ -148,8 +149,8 @@ def script_from_element(el: etree._Element) -> ScriptResult:
 
 
 def _service(el: etree._Element) -> Service:
-    a = dict(el.attrib)
-    get = a.get
+    attrib: dict[str, str] = dict(el.attrib)  # one C call, then plain dict lookups
+    get = attrib.get
     return Service(
         name=get("name") or "",
         product=get("product") or "",
