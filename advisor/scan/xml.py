@@ -149,7 +149,7 @@ def script_from_element(el: etree._Element) -> ScriptResult:
 
 
 def _service(el: etree._Element) -> Service:
-    attrib: dict[str, str] = dict(el.attrib)  # one C call, then plain dict lookups
+    attrib = cast(dict[str, str], dict(el.attrib))  # one C call, then plain dict lookups
     get = attrib.get
     return Service(
         name=get("name") or "",
