@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, BinaryIO, cast
 
@@ -26,6 +27,7 @@ from advisor.model import (
     ScriptResult,
     Service,
 )
+from advisor.scan.batches import RUN_BYTES, HostSplitter, Piece
 from advisor.scan.errors import ScanError
 from advisor.scan.sanitize import SanitizingReader
 
@@ -227,6 +229,7 @@ class XmlScan:
         self,
         stream: BinaryIO,
         progress: Callable[[int], None] | None = None,
+        threaded: bool = True,
     ) -> None:
         self._reader = SanitizingReader(stream)
         self._parser = _make_parser()
@@ -236,21 +239,69 @@ class XmlScan:
         self.postscripts: tuple[ScriptResult, ...] = ()
         self.hosts_read = 0
         self._root: etree._Element | None = None
-        self._pending: deque[tuple[str, etree._Element]] = deque()
+        self._pending: deque[tuple[str, Any]] = deque()
+        self._pieces: deque[Piece] = deque()
+        self._pool: ThreadPoolExecutor | None = None
+        self._splitter: HostSplitter | None = None
+        if threaded:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="advisor-parse")
+            self._splitter = HostSplitter(self._pool)
+        self._lines_elsewhere = 0
+        """Input lines parsed as runs of hosts, which the streaming parser never saw."""
+        self._input_done = False
+        self._deferred: etree.XMLSyntaxError | None = None
+        self._error_at_end = False
         self._done = False
         self._ended = False
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def bytes_read(self) -> int:
         return self._reader.bytes_read
 
+    def close(self) -> None:
+        """Stop the parsing thread (iteration does this when it ends)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
     # -- reading -------------------------------------------------------------------------
+    def _read(self) -> None:
+        """Read one chunk of input into pieces."""
+        splitter = self._splitter
+        if splitter is not None and splitter.active:
+            chunk = self._reader.read(RUN_BYTES)
+            self._input_done = not chunk
+            self._pieces.extend(splitter.push(chunk, final=not chunk))
+        else:
+            chunk = self._reader.read()
+            self._input_done = not chunk
+            if chunk:
+                self._pieces.append(Piece(chunk))
+
     def _feed(self) -> bool:
-        """Feed one chunk; return False at end of input or on a parse error."""
+        """Take the next piece of input; return False at end of input or on a parse error."""
         if self._done:
             return False
-        chunk = self._reader.read()
+        splitter = self._splitter
+        if splitter is not None and splitter.active:
+            # Keep the parsing thread one run ahead of the hosts being read.
+            while not self._input_done and sum(1 for p in self._pieces if p.run) < 2:
+                self._read()
+        elif not self._pieces and not self._input_done:
+            self._read()
+        if self._pieces:
+            piece = self._pieces.popleft()
+            if piece.run is not None:
+                self._pending.append(("run", piece))
+                return True
+            chunk = piece.data
+        else:
+            chunk = b""
+        error: etree.XMLSyntaxError | None = None
         try:
             if chunk:
                 self._parser.feed(chunk)
@@ -259,20 +310,46 @@ class XmlScan:
                 self._parser.close()
         except etree.XMLSyntaxError as exc:
             self._done = True
-            self._syntax_error(exc)
+            error = exc
         finally:
             self._pending.extend(cast(Iterator[tuple[str, Any]], self._parser.read_events()))
             if self._progress is not None:
                 self._progress(self._reader.bytes_read)
+        if error is not None:
+            self._error_at_end = not chunk
+            root_pending = self._root is None and any(e == "start" for e, _ in self._pending)
+            if root_pending and "entity" not in str(error.msg).lower():
+                self._deferred = error  # the root was read: _start() records the error
+            else:
+                self._syntax_error(error)
         return not self._done
+
+    def _unsplit(self, piece: Piece) -> None:
+        """A run did not parse on its own: give it, and all input after it, to the parser."""
+        assert self._splitter is not None
+        tail = self._splitter.stop()
+        for later in self._pieces:
+            if later.run is not None:
+                later.run.cancel()
+        raw = [piece.data, *(p.data for p in self._pieces), tail]
+        self._pieces = deque(Piece(data) for data in raw if data)
+
+    def _run_hosts(self, piece: Piece) -> Iterator[Host] | None:
+        """The hosts of a run parsed by the worker thread, or None if it must be unsplit."""
+        assert piece.run is not None
+        root = piece.run.result()
+        if root is None:
+            return None
+        self._lines_elsewhere += piece.newlines
+        return (host_from_element(el) for el in root.iterchildren("host"))
 
     def _syntax_error(self, exc: etree.XMLSyntaxError) -> None:
         if self._root is None:
             raise ScanError(_first_error(exc, self._reader.bytes_read)) from None
         if self._ended:
             return  # junk after </nmaprun>: everything was read
-        line = exc.lineno if exc.lineno else "?"
-        if self._reader.eof:
+        line = exc.lineno + self._lines_elsewhere if exc.lineno else "?"
+        if self._error_at_end:
             why = f"the input ends at line {line} before </nmaprun> (cut off mid-file?)"
         else:
             why = f"the XML stops being readable at line {line} ({_short(exc.msg)})"
@@ -287,6 +364,10 @@ class XmlScan:
         while self._root is None:
             while self._pending:
                 event, el = self._pending[0]
+                if event == "run":  # hosts before the root was seen: let the parser judge
+                    self._pending.popleft()
+                    self._unsplit(el)
+                    continue
                 if event == "start":
                     if el.tag != "nmaprun":
                         raise ScanError(
@@ -304,6 +385,8 @@ class XmlScan:
                         problem="the scan is incomplete: the input ends before </nmaprun>",
                     )
                     self._pending.popleft()
+                    if self._deferred is not None:
+                        self._syntax_error(self._deferred)
                     break
                 raise ScanError("not an nmap XML file: no <nmaprun> element")
             if self._root is None and not self._feed() and not self._pending:
@@ -312,11 +395,25 @@ class XmlScan:
                 raise ScanError("not an nmap XML file: no <nmaprun> element")
 
     def __iter__(self) -> Iterator[Host]:
-        root = self._root
-        assert root is not None
+        try:
+            yield from self._hosts()
+        finally:
+            self.close()
+
+    def _hosts(self) -> Iterator[Host]:
+        assert self._root is not None
         while True:
             while self._pending:
                 event, el = self._pending.popleft()
+                if event == "run":
+                    hosts = self._run_hosts(el)
+                    if hosts is None:
+                        self._unsplit(el)
+                        continue
+                    for host in hosts:
+                        self.hosts_read += 1
+                        yield host
+                    continue
                 if event != "end":
                     continue
                 tag = el.tag
