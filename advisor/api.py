@@ -14,16 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from advisor.advise.accept import Acceptance, find_acceptance
 from advisor.advise.advice import Advice, advise
 from advisor.advise.context import Clue, identify
-from advisor.advise.report import Report
+from advisor.advise.report import Clean, Counted, Outcome, Report
 from advisor.evidence.distros import DistroPackages, guess_from_host
 from advisor.evidence.distros import lookup as lookup_release
-from advisor.findings import host_findings, run_findings
-from advisor.findings.model import Finding
+from advisor.findings import host_scripts, run_findings
+from advisor.findings.memo import FindingMemo, Template
+from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.model import Host
 from advisor.scan import open_scan
@@ -51,6 +52,9 @@ class Options:
     acceptances: list[Acceptance] = field(default_factory=list)
     """Accepted risks (``--accept FILE``)."""
     today: date = field(default_factory=date.today)
+    reuse: bool = True
+    """Read each distinct script result once and replay the advice for repeats (see
+    :mod:`advisor.findings.memo`). Off only to check that it changes nothing."""
 
 
 class EndpointEvidence(Protocol):
@@ -165,23 +169,46 @@ def explain(
     scan = open_scan(stream, options.progress)
     report = Report(source=source)
     when = scan_time(scan.info.start)
+    memo = FindingMemo(when, enabled=options.reuse)
+    # A repeat of a finding already advised in the same context replays that outcome.
+    # Evidence, accepted risks and per-finding output (JSON) look at each endpoint.
+    replay = (
+        options.reuse
+        and options.evidence is None
+        and not options.acceptances
+        and options.on_advice is None
+    )
 
     assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None
+    assumed_key: object = None
 
-    def take(finding: Finding) -> None:
-        for advice in advise_finding(finding, kb, options, assumed):
-            keep(advice)
+    def take(finding: Finding) -> list[Outcome]:
+        return [keep(advice) for advice in advise_finding(finding, kb, options, assumed)]
 
-    def keep(advice: Advice) -> None:
+    def take_template(template: Template, where: Location, bare: Location) -> None:
+        if not replay:
+            take(template.finding.at(where))
+            return
+        context = (where.port, where.protocol, where.scope, where.service, assumed_key)
+        plan = template.plans.get(context)
+        if plan is None:
+            outcomes = take(template.finding.at(where))
+            if all(o is not None for o in outcomes):
+                template.plans[context] = outcomes
+            return
+        for outcome in cast(list[Counted | Clean], plan):
+            report.replay(outcome, bare)
+
+    def keep(advice: Advice) -> Outcome:
         finding = advice.finding
         entry = advice.entry
         if entry is not None and entry.id in options.ignore:
-            return
+            return Clean("")  # nothing to count, nothing to replay
         if entry is not None and options.acceptances and advice.verdict is Verdict.MATCHED:
             rule = find_acceptance(options.acceptances, entry.id, finding)
             if rule is not None and not rule.expired(options.today):
                 report.accept(advice, rule)
-                return
+                return None
             if rule is not None:
                 note = (
                     f"**Risk acceptance expired** on {rule.expires}: this finding counts again "
@@ -189,8 +216,10 @@ def explain(
                 )
                 advice = replace(advice, notes=(*advice.notes, note))
                 report.expired_acceptances += 1
-        if report.add(advice) and options.on_advice is not None:
+        outcome = report.add(advice)
+        if isinstance(outcome, Counted) and options.on_advice is not None:
             options.on_advice(advice)
+        return outcome
 
     prescripts_done = False
     for host in scan:
@@ -204,12 +233,16 @@ def explain(
         assumed = (
             _assumed_release(host) if options.os_defaults is None and options.guess_os else None
         )
+        assumed_key = _frozen_assumption(assumed)
         if host.status == "up":
             report.hosts_up += 1
         report.ports_open += sum(1 for p in host.ports if p.state.startswith("open"))
         report.scripts_seen += sum(len(p.scripts) for p in host.ports) + len(host.hostscripts)
-        for finding in host_findings(host, when):
-            take(finding)
+        for where, scripts in host_scripts(host):
+            bare = where if where.service is None else replace(where, service=None)
+            for script in scripts:
+                for template in memo.templates(script):
+                    take_template(template, where, bare)
     if not prescripts_done:
         for finding in run_findings(scan.prescripts, "prescript", when):
             take(finding)
@@ -221,3 +254,12 @@ def explain(
     if options.evidence is not None:
         report.evidence.extend(options.evidence.describe())
     return report
+
+
+def _frozen_assumption(
+    assumed: tuple[dict[str, str], str, tuple[str, str]] | None,
+) -> object:
+    if assumed is None:
+        return None
+    defaults, name, how = assumed
+    return (tuple(sorted(defaults.items())), name, how)

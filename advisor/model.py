@@ -89,6 +89,12 @@ class NseTable:
                 out[c.key] = c.value
         return out
 
+    def content_key(self) -> str | None:
+        """Text that, with a script's id and output, tells this table's content apart from
+        any other's; None when there is no cheap way to say (the memo in
+        :mod:`advisor.findings.memo` then reads the table every time)."""
+        return None
+
     def column(self, table: str, key: str) -> list[str]:
         """``key`` of every row of sub-table ``table`` (rows without it are skipped).
 
@@ -133,6 +139,11 @@ class ScriptResult:
     def as_table(self) -> NseTable:
         """The structured output as an anonymous table, for uniform access."""
         return self._root
+
+    def content_key(self) -> tuple[str, str, str] | None:
+        """A key equal for two results when they say the same thing, or None."""
+        text = self._root.content_key()
+        return None if text is None else (self.id, self.output, text)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScriptResult):

@@ -41,3 +41,19 @@ def corpus() -> Path:
     if not CORPUS_FILES:
         pytest.skip(f"public corpus not found at {CORPUS} (set ADVISOR_CORPUS)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def generated_scan(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 300-host scan from the benchmark generator (about 3 MB, every script shape)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("gen") / "scan.xml"
+    generator = ROOT / "bench" / "generate.py"
+    subprocess.run(
+        [sys.executable, str(generator), "--hosts", "300", "--seed", "7", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()

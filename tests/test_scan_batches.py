@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +17,6 @@ import pytest
 from advisor.scan import batches
 from advisor.scan.xml import XmlScan
 from tests.conftest import CORPUS_FILES
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _read(data: bytes, threaded: bool) -> tuple[XmlScan, list[object]]:
@@ -57,25 +53,9 @@ class _Refused(Exception):
     pass
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A 300-host scan from the benchmark generator (about 3 MB, every script shape)."""
-    out = tmp_path_factory.mktemp("gen") / "scan.xml"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "generate.py"),
-            "--hosts",
-            "300",
-            "--seed",
-            "7",
-            "-o",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return out.read_bytes()
+@pytest.fixture
+def generated(generated_scan: bytes) -> bytes:
+    return generated_scan
 
 
 @pytest.fixture

@@ -59,6 +59,27 @@ class UnknownScript:
     endpoints: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """Where :meth:`Report.add` put a finding: its group and variant."""
+
+    group: Group
+    variant: Variant
+    severity: str
+    false_positive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Clean:
+    """A check that came back clean, counted under ``title``."""
+
+    title: str
+
+
+Outcome = Counted | Clean | None
+"""What :meth:`Report.add` did with an advice; None for output kept as an unknown script."""
+
+
 @dataclass
 class AcceptedGroup:
     entry: Entry
@@ -98,8 +119,8 @@ class Report:
         group.endpoints.append(advice.finding.location.endpoint)
 
     # -- building --------------------------------------------------------------------------
-    def add(self, advice: Advice) -> bool:
-        """Take one advice; True when it counts as a finding (not clean, not plain output)."""
+    def add(self, advice: Advice) -> Outcome:
+        """Take one advice; say where it went (see :class:`Counted` and :meth:`replay`)."""
         finding = advice.finding
         if advice.verdict is Verdict.CLEAN:
             if advice.entry is not None:
@@ -111,29 +132,27 @@ class Report:
             else:
                 title = f"{finding.script}: {finding.title}"
             self.clean[title] += 1
-            return False
+            return Clean(title)
         if advice.verdict is Verdict.UNKNOWN and finding.kind in (Kind.OUTPUT,):
             unknown = self.unknown.setdefault(finding.script, UnknownScript(finding.script))
             unknown.count += 1
             if len(unknown.samples) < UNKNOWN_SAMPLES:
                 unknown.samples.append(finding)
             unknown.endpoints.append(finding.location.endpoint)
-            return False
+            return None
         entry = advice.entry
         key = entry.id if entry else f"{finding.script}|{finding.title}"
         group = self.groups.get(key)
         if group is None:
             title = entry.title if entry else finding.title
             group = self.groups[key] = Group(key, title, finding.script, entry)
-        group.count += 1
-        group.hosts.add(finding.location.host)
         ident = advice.identity
         if finding.location.port is not None and ident.confidence != "high":
             if ident.software:
                 self.unconfirmed.add(ident.software)
             else:
                 self.unconfirmed.update(ident.candidates or ("unknown",))
-        if severity_rank(advice.severity) > severity_rank(group.severity) or group.count == 1:
+        if severity_rank(advice.severity) > severity_rank(group.severity) or group.count == 0:
             group.severity = advice.severity
         ctx = (
             finding.location.port,
@@ -151,14 +170,27 @@ class Report:
         variant = group.variants.get(ctx)
         if variant is None:
             variant = group.variants[ctx] = Variant(advice)
+        outcome = Counted(group, variant, advice.severity, bool(advice.false_positives))
         loc = finding.location
         if loc.service is not None:
             loc = Location(loc.host, loc.hostname, loc.port, loc.protocol, None, loc.scope)
-        variant.locations.append(loc)
-        self.severity_counts[advice.severity] += 1
-        if advice.false_positives:
+        self.replay(outcome, loc)
+        return outcome
+
+    def replay(self, outcome: Counted | Clean, location: Location) -> None:
+        """Count one more endpoint with the same advice as an earlier :meth:`add`.
+
+        ``location`` should carry no service (it is kept for every endpoint)."""
+        if isinstance(outcome, Clean):
+            self.clean[outcome.title] += 1
+            return
+        group = outcome.group
+        group.count += 1
+        group.hosts.add(location.host)
+        outcome.variant.locations.append(location)
+        self.severity_counts[outcome.severity] += 1
+        if outcome.false_positive:
             self.false_positive_count += 1
-        return True
 
     # -- reading ---------------------------------------------------------------------------
     def sorted_groups(self) -> list[Group]:

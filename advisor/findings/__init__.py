@@ -14,7 +14,15 @@ from advisor.findings import freeform, ssl_cert, ssl_enum_ciphers, vulners, vuln
 from advisor.findings.model import ERROR_STATE, Finding, Kind, Location
 from advisor.model import Host, ScriptResult
 
-__all__ = ["Finding", "Kind", "Location", "extract_script", "host_findings", "run_findings"]
+__all__ = [
+    "Finding",
+    "Kind",
+    "Location",
+    "extract_script",
+    "host_findings",
+    "host_scripts",
+    "run_findings",
+]
 
 
 def extract_script(script: ScriptResult, where: Location, scan_time: datetime) -> list[Finding]:
@@ -57,18 +65,21 @@ def _extract(script: ScriptResult, where: Location, scan_time: datetime) -> list
     return []
 
 
-def host_findings(host: Host, scan_time: datetime) -> Iterator[Finding]:
-    """Findings of one host: its port scripts, then its host scripts."""
+def host_scripts(host: Host) -> Iterator[tuple[Location, tuple[ScriptResult, ...]]]:
+    """Where each of a host's scripts ran: its ports' scripts, then its host scripts."""
     name = host.hostname
     for port in host.ports:
-        if not port.scripts:
-            continue
-        where = Location(host.address, name, port.portid, port.protocol, port.service, "port")
-        for script in port.scripts:
-            yield from extract_script(script, where, scan_time)
+        if port.scripts:
+            where = Location(host.address, name, port.portid, port.protocol, port.service, "port")
+            yield where, port.scripts
     if host.hostscripts:
-        where = Location(host.address, name, None, None, None, "host")
-        for script in host.hostscripts:
+        yield Location(host.address, name, None, None, None, "host"), host.hostscripts
+
+
+def host_findings(host: Host, scan_time: datetime) -> Iterator[Finding]:
+    """Findings of one host: its port scripts, then its host scripts."""
+    for where, scripts in host_scripts(host):
+        for script in scripts:
             yield from extract_script(script, where, scan_time)
 
 

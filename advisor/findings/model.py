@@ -99,3 +99,29 @@ class Finding:
     def is_clean(self) -> bool:
         """Checked and not vulnerable (``vulns.showall``)."""
         return self.state == NOT_VULNERABLE
+
+    def at(self, location: Location) -> Finding:
+        """The same finding seen somewhere else (the memo of repeated script results)."""
+        return Finding(
+            location,
+            self.script,
+            self.kind,
+            self.title,
+            self.state,
+            self.ids,
+            self.description,
+            self.check_results,
+            self.exploit_results,
+            self.extra_info,
+            self.references,
+            self.disclosure,
+            self.scores,
+            self.table_key,
+            self.details,
+            self.output,
+            self.problems,
+        )
+
+
+#: The location of a memoised finding before it is placed (see advisor.findings.memo).
+NOWHERE = Location("")

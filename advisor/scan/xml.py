@@ -130,6 +130,21 @@ class ElementTable(NseTable):
                 out[key] = c.text or ""
         return out
 
+    def content_key(self) -> str | None:
+        """Every text value in document order, then the keys of the top-level children.
+
+        Two C-level calls, a third of the cost of serialising the element. With the script's
+        id and ``output`` this tells results apart for anything nmap writes: ``output`` is
+        rendered from the same table, every value is here, and the one key nmap leaves out of
+        ``output`` (a vulns table's ``NMAP-n``) is a top-level key. A hand-made file whose
+        tables contradict their own ``output`` could alias; it then gets the findings of the
+        identical-looking result, which is what its text says."""
+        el = self._el
+        if el is None:
+            return None
+        keys = "\x00".join([c.get("key") or "" for c in el])
+        return cast(str, _STRING(el)) + "\x00\x00" + keys
+
     def column(self, table: str, key: str) -> list[str]:
         el = self._el
         if el is None:
@@ -143,6 +158,7 @@ class ElementTable(NseTable):
 
 
 _COLUMN = etree.XPath("table/elem[@key=$key][1]")
+_STRING = etree.XPath("string()", smart_strings=False)
 
 
 def script_from_element(el: etree._Element) -> ScriptResult:
@@ -247,6 +263,7 @@ class XmlScan:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="advisor-parse")
             self._splitter = HostSplitter(self._pool)
         self._lines_elsewhere = 0
+        self._retired: deque[etree._Element] = deque()
         """Input lines parsed as runs of hosts, which the streaming parser never saw."""
         self._input_done = False
         self._deferred: etree.XMLSyntaxError | None = None
@@ -334,14 +351,30 @@ class XmlScan:
         raw = [piece.data, *(p.data for p in self._pieces), tail]
         self._pieces = deque(Piece(data) for data in raw if data)
 
-    def _run_hosts(self, piece: Piece) -> Iterator[Host] | None:
-        """The hosts of a run parsed by the worker thread, or None if it must be unsplit."""
+    def _run_hosts(self, piece: Piece) -> list[etree._Element] | None:
+        """The ``<host>`` elements of a run parsed by the worker thread, or None if the run
+        must be unsplit."""
         assert piece.run is not None
         root = piece.run.result()
+        piece.run = None
         if root is None:
             return None
         self._lines_elsewhere += piece.newlines
-        return (host_from_element(el) for el in root.iterchildren("host"))
+        hosts = list(root.iterchildren("host"))
+        hosts.reverse()  # popped from the end, in document order
+        self._retire(root)
+        return hosts
+
+    def _retire(self, root: etree._Element) -> None:
+        """Have the worker thread free a run once its hosts are (very likely) gone.
+
+        Memory libxml2 took in the worker thread is much slower to free from this one
+        (allocator arenas), and a run is ~10 MB of nodes. Runs are handed back two runs
+        late: by then the hosts read from them have normally been dropped, so the worker
+        holds the last reference. If not, the run is freed here later; only slower."""
+        self._retired.append(root)
+        if len(self._retired) > 2 and self._pool is not None:
+            self._pool.submit(_drop, self._retired.popleft())
 
     def _syntax_error(self, exc: etree.XMLSyntaxError) -> None:
         if self._root is None:
@@ -406,13 +439,16 @@ class XmlScan:
             while self._pending:
                 event, el = self._pending.popleft()
                 if event == "run":
-                    hosts = self._run_hosts(el)
-                    if hosts is None:
+                    elements = self._run_hosts(el)
+                    if elements is None:
                         self._unsplit(el)
                         continue
-                    for host in hosts:
+                    del el
+                    while elements:
+                        host = host_from_element(elements.pop())
                         self.hosts_read += 1
                         yield host
+                        del host
                     continue
                 if event != "end":
                     continue
@@ -459,6 +495,10 @@ class XmlScan:
             while el.getprevious() is not None:
                 del parent[0]
             parent.remove(el)
+
+
+def _drop(_root: etree._Element) -> None:
+    """Run in the worker thread: the last reference to a run goes when this returns."""
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -1,0 +1,109 @@
+"""Reading each distinct script result once, and replaying advice for repeats, changes nothing
+but the time taken."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from advisor.api import Options, explain
+from advisor.findings import host_findings, host_scripts, memo
+from advisor.findings.memo import FindingMemo
+from advisor.kb import KnowledgeBase
+from advisor.model import ScriptResult
+from advisor.render import Format, render
+from advisor.scan import open_scan
+from advisor.scan.xml import XmlScan
+from tests.conftest import CORPUS_FILES
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _inputs(generated: bytes) -> list[tuple[str, bytes]]:
+    return [("generated-300", generated)] + [(p.name, p.read_bytes()) for p in CORPUS_FILES]
+
+
+def test_memo_gives_the_findings_extraction_gives(generated_scan: bytes) -> None:
+    for name, data in _inputs(generated_scan):
+        seen = FindingMemo(NOW)
+        for host in open_scan(io.BytesIO(data)):
+            placed = [
+                t.finding.at(where)
+                for where, scripts in host_scripts(host)
+                for script in scripts
+                for t in seen.templates(script)
+            ]
+            assert placed == list(host_findings(host, NOW)), name
+        if name == "generated-300":
+            assert seen.hits > seen.misses  # the benchmark's shape repeats itself
+
+
+def _rendered(data: bytes, kb: KnowledgeBase, reuse: bool) -> dict[Format, str]:
+    report = explain(io.BytesIO(data), kb, Options(reuse=reuse, today=NOW.date()), source="x")
+    out = {}
+    for fmt in Format:
+        buf = io.StringIO()
+        render(fmt, report, buf, kb)
+        out[fmt] = buf.getvalue()
+    return out
+
+
+def test_replayed_reports_are_identical(generated_scan: bytes, kb: KnowledgeBase) -> None:
+    """Every format, every corpus file and a generated scan: reuse on and off agree."""
+    for name, data in _inputs(generated_scan):
+        try:
+            fresh = _rendered(data, kb, reuse=False)
+        except Exception as exc:  # e.g. a corpus file nmap's reader refuses
+            pytest.fail(f"{name}: {exc}")
+        assert _rendered(data, kb, reuse=True) == fresh, name
+
+
+def _script(key: str, output: str = "same text") -> ScriptResult:
+    xml = (
+        '<?xml version="1.0"?><nmaprun><host><address addr="10.0.0.1" addrtype="ipv4"/>'
+        '<ports><port protocol="tcp" portid="25"><state state="open"/>'
+        f'<script id="ssl-dh-params" output="{output}"><table key="{key}">'
+        '<elem key="title">Anonymous Diffie-Hellman Key Exchange MitM Vulnerability</elem>'
+        '<elem key="state">VULNERABLE</elem></table></script></port></ports></host></nmaprun>'
+    )
+    (host,) = list(XmlScan(io.BytesIO(xml.encode())))
+    return host.ports[0].scripts[0]
+
+
+def test_repeats_share_templates_and_keys_tell_tables_apart() -> None:
+    seen = FindingMemo(NOW)
+    first = seen.templates(_script("NMAP-1"))
+    assert seen.templates(_script("NMAP-1")) is first
+    other = seen.templates(_script("NMAP-7"))  # same output and values, another table key
+    assert other is not first
+    assert [t.finding.table_key for t in other] == ["NMAP-7"]
+    assert seen.templates(_script("NMAP-1", output="other text")) is not first
+
+
+def test_scripts_that_never_repeat_stop_being_memoised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "TRIAL", 10)
+    seen = FindingMemo(NOW)
+    for i in range(30):
+        seen.templates(_script("NMAP-1", output=f"unique {i}"))
+    assert "ssl-dh-params" in seen._off
+    assert seen.hits == 0 and seen.misses == 10  # after the trial, no more lookups
+
+
+def test_memo_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "MAX_BYTES", 2000)
+    monkeypatch.setattr(memo, "TRIAL", 10_000)
+    seen = FindingMemo(NOW)
+    for i in range(200):
+        seen.templates(_script("NMAP-1", output=f"unique output number {i}"))
+        assert seen._bytes <= 2000
+    assert len(seen._seen) < 200
+
+
+def test_text_scans_are_read_without_the_memo() -> None:
+    """nmap's normal output has no cheap content key: every result is extracted."""
+    seen = FindingMemo(NOW)
+    script = ScriptResult("ssl-dh-params", "x")
+    assert script.content_key() is None
+    assert seen.templates(script) is not seen.templates(script)
