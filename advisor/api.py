@@ -17,15 +17,22 @@ from functools import lru_cache
 from typing import BinaryIO, Protocol, cast
 
 from advisor.advise.accept import Acceptance, find_acceptance
-from advisor.advise.advice import Advice, advise
+from advisor.advise.advice import (
+    Advice,
+    Placeable,
+    advice_for_context,
+    advise,
+    place,
+    uses_host,
+)
 from advisor.advise.context import Clue, identify
-from advisor.advise.report import Clean, Counted, Outcome, Report
+from advisor.advise.report import Counted, Outcome, Report, Skipped
 from advisor.evidence.distros import DistroPackages, guess_from_host
 from advisor.evidence.distros import lookup as lookup_release
 from advisor.findings import host_scripts, run_findings
 from advisor.findings.memo import FindingMemo, Template
 from advisor.findings.model import Finding, Location
-from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb import KnowledgeBase, MatchResult, Verdict
 from advisor.model import Host
 from advisor.scan import open_scan
 
@@ -171,19 +178,18 @@ def explain(
     when = scan_time(scan.info.start)
     memo = FindingMemo(when, enabled=options.reuse)
     # A repeat of a finding already advised in the same context replays that outcome.
-    # Evidence, accepted risks and per-finding output (JSON) look at each endpoint.
-    replay = (
-        options.reuse
-        and options.evidence is None
-        and not options.acceptances
-        and options.on_advice is None
-    )
+    # Server evidence and accepted risks look at each endpoint, so they advise every one.
+    replay = options.reuse and options.evidence is None and not options.acceptances
+    on_advice = options.on_advice
 
     assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None
     assumed_key: object = None
 
-    def take(finding: Finding) -> list[Outcome]:
-        return [keep(advice) for advice in advise_finding(finding, kb, options, assumed)]
+    def take(finding: Finding) -> list[_Step]:
+        """Advise a finding; the steps taken, to replay for its repeats."""
+        return [
+            _Step(keep(advice), advice) for advice in advise_finding(finding, kb, options, assumed)
+        ]
 
     def take_template(template: Template, where: Location, bare: Location) -> None:
         if not replay:
@@ -192,18 +198,22 @@ def explain(
         context = (where.port, where.protocol, where.scope, where.service, assumed_key)
         plan = template.plans.get(context)
         if plan is None:
-            outcomes = take(template.finding.at(where))
-            if all(o is not None for o in outcomes):
-                template.plans[context] = outcomes
+            done = take(template.finding.at(where))
+            if all(step.outcome is not None for step in done):
+                template.plans[context] = done
             return
-        for outcome in cast(list[Counted | Clean], plan):
+        for step in cast(list[_Step], plan):
+            outcome = step.outcome
+            assert outcome is not None
             report.replay(outcome, bare)
+            if on_advice is not None and isinstance(outcome, Counted):
+                on_advice(step.placed(template.finding.at(where)))
 
     def keep(advice: Advice) -> Outcome:
         finding = advice.finding
         entry = advice.entry
         if entry is not None and entry.id in options.ignore:
-            return Clean("")  # nothing to count, nothing to replay
+            return Skipped()
         if entry is not None and options.acceptances and advice.verdict is Verdict.MATCHED:
             rule = find_acceptance(options.acceptances, entry.id, finding)
             if rule is not None and not rule.expired(options.today):
@@ -254,6 +264,28 @@ def explain(
     if options.evidence is not None:
         report.evidence.extend(options.evidence.describe())
     return report
+
+
+@dataclass(slots=True)
+class _Step:
+    """What advising one finding did: replayed for the same finding in the same context."""
+
+    outcome: Outcome
+    advice: Advice
+    context: Placeable | None = None
+
+    def placed(self, finding: Finding) -> Advice:
+        """The same advice for ``finding`` (a repeat elsewhere), with its own verify commands.
+
+        The memoised context is looked up once and kept, unless the entry's fixes name the
+        host (then every host's advice differs)."""
+        first = self.advice
+        result = MatchResult(first.verdict, first.entry)
+        if uses_host(first.entry):
+            return advise(finding, result, first.identity)
+        if self.context is None:
+            self.context = advice_for_context(finding, result, first.identity)
+        return place(self.context, finding)
 
 
 def _frozen_assumption(

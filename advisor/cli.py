@@ -19,19 +19,20 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, BinaryIO, TextIO, TypeVar, cast
+from typing import IO, Any, BinaryIO, TextIO, TypeVar
 
 import click
 
 from advisor import __version__
 from advisor.advise.accept import AcceptError, load_acceptances
-from advisor.advise.advice import SEVERITY_ORDER, Advice, severity_rank
+from advisor.advise.advice import SEVERITY_ORDER, severity_rank
 from advisor.advise.report import Report
 from advisor.api import Options, explain
 from advisor.i18n import Catalog, available_languages
 from advisor.kb import EntryError, KnowledgeBase, knowledge_dir
 from advisor.render import Format, render
 from advisor.render.escape import neutralise
+from advisor.render.json import FindingSpool
 from advisor.scan import ScanError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -286,7 +287,7 @@ def explain_cmd(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     fmt_enum = Format(fmt)
-    spool: TextIO | None = None
+    spool: FindingSpool | None = None
     options = Options(ignore=frozenset(i.upper() for i in ignore))
     if accept_file is not None:
         try:
@@ -297,21 +298,8 @@ def explain_cmd(
             if kb.get(rule.entry_id) is None:
                 raise InputError(f"{accept_file}: no knowledge entry {rule.entry_id}")
     if fmt_enum is Format.JSON:
-        from advisor.render.json import FindingWriter
-
-        encode = FindingWriter()
-
-        spool = cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115
-        first = [True]
-
-        def on_advice(advice: Advice) -> None:
-            assert spool is not None
-            if not first[0]:
-                spool.write(",\n")
-            first[0] = False
-            spool.write(encode(advice))
-
-        options.on_advice = on_advice
+        spool = FindingSpool()
+        options.on_advice = spool.add
     if os_id is not None:
         _apply_os(options, os_id)
     files = {

@@ -57,3 +57,13 @@ def generated_scan(tmp_path_factory: pytest.TempPathFactory) -> bytes:
         capture_output=True,
     )
     return out.read_bytes()
+
+
+def resolve(doc: dict) -> dict:  # type: ignore[type-arg]
+    """An ``advisor-report/2`` document with each finding's advice merged into it (the
+    self-contained shape of version 1), for tests that look at fixes or software."""
+    shared = doc["advice"]
+    for f in doc["findings"]:
+        assert f["advice"] in shared, f"finding refers to unknown advice {f['advice']}"
+    doc["findings"] = [f | shared[f["advice"]] for f in doc["findings"]]
+    return doc

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
-from tests.conftest import CORPUS, CORPUS_FILES, DATA
+from tests.conftest import CORPUS, CORPUS_FILES, DATA, resolve
 
 KIS = CORPUS / "kis__tlsnmap-test_ssl-dh-params_ssl-enum-ciphers_7.70.xml"
 
@@ -28,8 +28,8 @@ def test_whole_corpus_in_every_format(path: Path, fmt: str, tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
     text = out.read_text(encoding="utf-8")
     if fmt == "json":
-        doc = json.loads(text)
-        assert doc["schema"] == "advisor-report/1"
+        doc = resolve(json.loads(text))
+        assert doc["schema"] == "advisor-report/2"
         assert len(doc["findings"]) == doc["summary"]["findings"]
     else:
         assert len(text) > 100
@@ -134,12 +134,12 @@ def test_render_crash_leaves_no_partial_file(
 
 def test_ignore_drops_entry() -> None:
     result = run("explain", str(KIS), "--format", "json", "--ignore", "ADV-1002")
-    doc = json.loads(result.stdout)
+    doc = resolve(json.loads(result.stdout))
     assert "ADV-1002" not in {f["kb_id"] for f in doc["findings"]}
 
 
 def test_json_finding_fields() -> None:
-    doc = json.loads(run("explain", str(KIS), "--format", "json").stdout)
+    doc = resolve(json.loads(run("explain", str(KIS), "--format", "json").stdout))
     f = next(x for x in doc["findings"] if x["kb_id"] == "ADV-1002")
     for key in (
         "host",

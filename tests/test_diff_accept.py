@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, resolve
 
 BEFORE = ROOT / "tests" / "kb_samples" / "ADV-1001" / "positive-postfix-default.xml"
 AFTER = ROOT / "tests" / "kb_samples" / "ADV-1001" / "negative-postfix-exclude-anull.xml"
@@ -79,7 +79,7 @@ accepted_by = "Alice Admin"
 expires = 2099-12-31
 """,
     )
-    doc = json.loads(run("explain", CASE, "--accept", rules, "--format", "json").stdout)
+    doc = resolve(json.loads(run("explain", CASE, "--accept", rules, "--format", "json").stdout))
     assert {f["port"] for f in doc["findings"]} == {465, 587}
     (acc,) = doc["summary"]["accepted"]
     assert acc["endpoints"] == ["127.0.0.1:25/tcp"] and acc["accepted_by"] == "Alice Admin"
@@ -99,7 +99,7 @@ expires = 2020-01-01
 """,
     )
     result = run("explain", CASE, "--accept", rules, "--format", "json")
-    doc = json.loads(result.stdout)
+    doc = resolve(json.loads(result.stdout))
     assert result.exit_code == 1
     assert len(doc["findings"]) == 3 and doc["summary"]["expired_acceptances"] == 3
     assert all("Risk acceptance expired" in f["notes"][-1] for f in doc["findings"])

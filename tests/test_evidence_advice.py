@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, resolve
 
 CASE = ROOT / "samples" / "motivating-case"
 EV = DATA / "evidence"
@@ -37,7 +37,7 @@ def scan_file(tmp_path: Path, *hosts: tuple[str, str, int, str]) -> Path:
 def explain_json(*args: str) -> dict:  # type: ignore[type-arg]
     result = CliRunner().invoke(main, ["explain", *map(str, args), "--format", "json"])
     assert result.exit_code in (0, 1), result.stderr
-    return json.loads(result.stdout)
+    return resolve(json.loads(result.stdout))
 
 
 def finding_on(doc: dict, port: int, kb_id: str = "ADV-1001") -> dict:  # type: ignore[type-arg]

@@ -207,6 +207,17 @@ def advise(
     Memoised on everything the advice depends on except the finding's address: a large scan
     repeats the same few contexts thousands of times. Verify commands, which name the host,
     are filled in for each finding."""
+    return place(advice_for_context(finding, result, identity, service_name), finding, service_name)
+
+
+def advice_for_context(
+    finding: Finding,
+    result: MatchResult,
+    identity: Identity,
+    service_name: str | None = None,
+) -> Placeable:
+    """The memoised part of :func:`advise`: the advice of ``finding``'s context, not yet
+    placed at its endpoint."""
     entry = result.entry
     loc = finding.location
     key = (
@@ -229,8 +240,18 @@ def advise(
         if len(_ADVICE_CACHE) > 50_000:
             _ADVICE_CACHE.clear()
         hit = _ADVICE_CACHE[key] = _advise(finding, result, identity, service_name)
-    t, verify = hit
-    service = service_name or default_service_name(loc.port, parse_version(identity.version))
+    return hit
+
+
+Placeable = tuple["Advice", tuple[tuple[str, str], ...]]
+"""Advice for a context, and its verify commands before the endpoint is filled in."""
+
+
+def place(placeable: Placeable, finding: Finding, service_name: str | None = None) -> Advice:
+    """The advice of a context, for ``finding``: its own finding and verify commands."""
+    t, verify = placeable
+    loc = finding.location
+    service = service_name or default_service_name(loc.port, parse_version(t.identity.version))
     filled = tuple((_fill(cmd, finding, service), expect) for cmd, expect in verify)
     # positional construction: dataclasses.replace() is slow on this hot path
     return Advice(
@@ -247,6 +268,11 @@ def advise(
         filled,
         t.notes,
     )
+
+
+def uses_host(entry: Entry | None) -> bool:
+    """Whether the entry's fixes name the host (then its advice differs per host)."""
+    return entry is not None and _uses_host(entry)
 
 
 _USES_HOST: dict[int, tuple[Entry, bool]] = {}

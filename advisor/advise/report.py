@@ -76,8 +76,14 @@ class Clean:
     title: str
 
 
-Outcome = Counted | Clean | None
-"""What :meth:`Report.add` did with an advice; None for output kept as an unknown script."""
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Not counted anywhere (``--ignore``)."""
+
+
+Outcome = Counted | Clean | Skipped | None
+"""What :meth:`Report.add` did with an advice; None when it cannot simply be repeated
+(output kept as an unknown script, a finding under an accepted risk)."""
 
 
 @dataclass
@@ -177,10 +183,12 @@ class Report:
         self.replay(outcome, loc)
         return outcome
 
-    def replay(self, outcome: Counted | Clean, location: Location) -> None:
+    def replay(self, outcome: Counted | Clean | Skipped, location: Location) -> None:
         """Count one more endpoint with the same advice as an earlier :meth:`add`.
 
         ``location`` should carry no service (it is kept for every endpoint)."""
+        if isinstance(outcome, Skipped):
+            return
         if isinstance(outcome, Clean):
             self.clean[outcome.title] += 1
             return

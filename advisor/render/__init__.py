@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from advisor.advise.report import Report
     from advisor.i18n import Catalog
     from advisor.kb import KnowledgeBase
+    from advisor.render.json import FindingSpool
 
 
 class Format(StrEnum):
@@ -29,7 +30,7 @@ def render(
     out: TextIO,
     kb: KnowledgeBase,
     catalog: Catalog | None = None,
-    findings_spool: TextIO | None = None,
+    findings: FindingSpool | None = None,
 ) -> None:
     """Write ``report`` to ``out`` in ``fmt``."""
     if fmt is Format.MARKDOWN:
@@ -43,6 +44,6 @@ def render(
     elif fmt is Format.JSON:
         from advisor.render.json import render_json
 
-        render_json(report, out, kb, findings_spool)
+        render_json(report, out, kb, findings)
     else:
         assert_never(fmt)

@@ -1,15 +1,23 @@
-"""JSON advisory, schema ``advisor-report/1`` (documented in docs/json-schema.md).
+"""JSON advisory, schema ``advisor-report/2`` (documented in docs/json-schema.md).
 
 Findings are streamed: the CLI writes one record per finding to a temporary spool while the
-scan is read (so memory stays flat), and this module wraps them with the ``scan`` and
-``summary`` objects at the end. Without a spool (library use), records are rebuilt from the
-report's representative advice for each endpoint.
+scan is read (so memory stays flat), and this module wraps them with the ``scan``,
+``summary`` and ``advice`` objects at the end. Without a spool (library use), records are
+rebuilt from the report's representative advice for each endpoint.
+
+What advisor says about a finding depends on its context (entry, software, version, port),
+not on its address, and a large scan has few contexts: each distinct one is written once
+under ``advice`` and findings refer to it by id, as SARIF results refer to rules. Ids are
+derived from the content (``A`` and 12 hex digits of a BLAKE2b hash), so they are the same in
+every run. Version 1 repeated the advice in every finding: a 10k-host report was 230 MB.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any, TextIO
+import tempfile
+from typing import Any, TextIO, cast
 
 from advisor.advise.advice import Advice
 from advisor.advise.report import Report
@@ -17,7 +25,7 @@ from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.proof import proof_status
 from advisor.messages import note_english
 
-SCHEMA = "advisor-report/1"
+SCHEMA = "advisor-report/2"
 
 
 def _shared(advice: Advice) -> dict[str, Any]:
@@ -62,10 +70,12 @@ def _shared(advice: Advice) -> dict[str, Any]:
     }
 
 
-def _own(advice: Advice) -> dict[str, Any]:
+def _own(advice: Advice, advice_id: str) -> dict[str, Any]:
     """The part of a finding's record that is its own: where, what nmap said, verify."""
     f = advice.finding
     loc = f.location
+    entry = advice.entry
+    matched = entry is not None and advice.verdict is Verdict.MATCHED
     return {
         "host": loc.host,
         "hostname": loc.hostname,
@@ -78,6 +88,9 @@ def _own(advice: Advice) -> dict[str, Any]:
         "title": f.title,
         "state": f.state,
         "ids": list(f.ids),
+        "kb_id": entry.id if matched and entry else None,
+        "severity": advice.severity,
+        "advice": advice_id,
         "verify": [{"command": cmd, "expect": exp} for cmd, exp in advice.verify],
         "nmap": {
             "table_key": f.table_key,
@@ -94,38 +107,139 @@ def _own(advice: Advice) -> dict[str, Any]:
     }
 
 
-def finding_record(advice: Advice) -> dict[str, Any]:
-    """One finding as the JSON schema describes it."""
-    return _own(advice) | _shared(advice)
-
-
 class FindingWriter:
-    """Serialises findings one by one; the context-dependent half is encoded once per
-    context (a 100k-host scan has a handful), the rest per finding."""
+    """Serialises findings one by one, numbering the distinct contexts (``advice``) as it
+    goes; :attr:`advice` holds each one's record for the top-level ``advice`` object.
+
+    A large scan repeats the same findings in the same contexts, so the parts of a record
+    that do not name the endpoint are encoded once and reused (bounded caches)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[object, ...], tuple[Advice, str]] = {}
+        self._ids: dict[tuple[object, ...], tuple[Advice, str]] = {}
+        self._by_text: dict[str, str] = {}
+        self._static: dict[tuple[object, ...], tuple[str, str]] = {}
+        self.advice: dict[str, dict[str, Any]] = {}
 
-    def __call__(self, advice: Advice) -> str:
+    def advice_id(self, advice: Advice) -> str:
         key = (
             id(advice.fixes),
+            id(advice.identity),
             id(advice.entry),
+            id(advice.notes),
+            id(advice.false_positives),
             advice.verdict,
             advice.severity,
             advice.severity_reason,
             advice.tls_mode,
-            advice.false_positives,
-            advice.notes,
-            advice.identity,
         )
-        hit = self._cache.get(key)
+        hit = self._ids.get(key)
         if hit is None:
-            if len(self._cache) > 20_000:
-                self._cache.clear()
-            # keep the advice referenced so the ids in the key stay unique
-            hit = self._cache[key] = (advice, json.dumps(_shared(advice), ensure_ascii=False)[1:-1])
-        own = json.dumps(_own(advice), ensure_ascii=False)
-        return own[:-1] + ", " + hit[1] + "}"
+            if len(self._ids) > 20_000:
+                self._ids.clear()
+            record = _shared(advice)
+            # Named by content: equal records share an id, in any process and any run.
+            text = json.dumps(record, ensure_ascii=False, sort_keys=True)
+            name = self._by_text.get(text)
+            if name is None:
+                name = self._by_text[text] = self.add_record(text, record)
+            # the advice stays referenced so that the ids in the key stay unique
+            hit = self._ids[key] = (advice, name)
+        return hit[1]
+
+    def add_record(self, text: str, record: dict[str, Any]) -> str:
+        """Name ``record`` (``text`` is its canonical JSON) by its content and keep it."""
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        name = "A" + digest[:12]
+        if name in self.advice and self.advice[name] != record:
+            name = "A" + digest  # 48 bits collided: use all 128
+        self.advice[name] = record
+        return name
+
+    def __call__(self, advice: Advice) -> str:
+        """One finding's record: the same JSON as ``json.dumps(_own(advice, id))``."""
+        name = self.advice_id(advice)
+        f = advice.finding
+        loc = f.location
+        static_key = (
+            name,
+            f.script,
+            f.kind,
+            f.title,
+            f.state,
+            f.ids,
+            f.table_key,
+            f.description,
+            f.check_results,
+            f.exploit_results,
+            f.extra_info,
+            f.references,
+            f.disclosure,
+            f.details,
+            f.output if advice.entry is None else None,
+            f.problems,
+        )
+        static = self._static.get(static_key)
+        if static is None:
+            if len(self._static) > 20_000:
+                self._static.clear()
+            own = _own(advice, name)
+            middle = {k: own[k] for k in _MIDDLE}
+            static = self._static[static_key] = (
+                json.dumps(middle, ensure_ascii=False)[1:-1],
+                json.dumps(own["nmap"], ensure_ascii=False),
+            )
+        service = loc.service.name if loc.service and loc.service.name else None
+        verify = json.dumps(
+            [{"command": cmd, "expect": exp} for cmd, exp in advice.verify], ensure_ascii=False
+        )
+        return (
+            f'{{"host": {_str(loc.host)}, "hostname": {_opt(loc.hostname)}, '
+            f'"port": {_num(loc.port)}, "protocol": {_opt(loc.protocol)}, '
+            f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, {static[0]}, '
+            f'"verify": {verify}, "nmap": {static[1]}}}'
+        )
+
+
+_MIDDLE = ("script", "kind", "title", "state", "ids", "kb_id", "severity", "advice")
+_str = json.encoder.encode_basestring  # the C-accelerated escaper json.dumps uses
+
+
+def _opt(value: str | None) -> str:
+    return "null" if value is None else cast(str, _str(value))
+
+
+def _num(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
+class FindingSpool:
+    """Findings written as they are advised, to a temporary file (flat memory for any scan
+    size); :func:`render_json` copies them into the report."""
+
+    def __init__(self) -> None:
+        self.writer = FindingWriter()
+        self.file: TextIO = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._pending: list[str] = []
+        self._first = True
+
+    def add(self, advice: Advice) -> None:
+        self._pending.append(self.writer(advice))
+        if len(self._pending) >= 512:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.file.write(("" if self._first else ",\n") + ",\n".join(self._pending))
+            self._first = False
+            self._pending.clear()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def finding_record(advice: Advice) -> dict[str, Any]:
+    """One finding with its advice resolved (the version 1 shape): for library use."""
+    return _own(advice, "") | _shared(advice)
 
 
 def _scan(report: Report) -> dict[str, Any]:
@@ -190,29 +304,42 @@ def _summary(report: Report, kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def render_json(
-    report: Report, out: TextIO, kb: KnowledgeBase, spool: TextIO | None = None
+    report: Report, out: TextIO, kb: KnowledgeBase, findings: FindingSpool | None = None
 ) -> None:
+    """Write the report; without a spool of findings, they are rebuilt from the report."""
+    if findings is not None:
+        findings.flush()
+    spool, writer = _rebuild(report) if findings is None else (findings.file, findings.writer)
     head = {"schema": SCHEMA, "scan": _scan(report), "summary": _summary(report, kb)}
     text = json.dumps(head, indent=2, ensure_ascii=False)
-    out.write(text[:-2] + ',\n  "findings": [\n')
-    if spool is not None:
-        spool.seek(0)
-        while chunk := spool.read(1 << 16):
-            out.write(chunk)
-    else:
-        first = True
-        for group in report.sorted_groups():
-            for variant in group.sorted_variants():
-                base = finding_record(variant.advice)
-                for loc in variant.locations:
-                    record = dict(base)
-                    record.update(
-                        host=loc.host,
-                        hostname=loc.hostname,
-                        port=loc.port,
-                        protocol=loc.protocol,
-                        scope=loc.scope,
-                    )
-                    out.write(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
-                    first = False
+    out.write(text[:-2] + ',\n  "advice": {')
+    for i, (name, record) in enumerate(writer.advice.items()):
+        sep = "," if i else ""
+        out.write(f"{sep}\n    {json.dumps(name)}: {json.dumps(record, ensure_ascii=False)}")
+    out.write('\n  },\n  "findings": [\n')
+    spool.seek(0)
+    while chunk := spool.read(1 << 16):
+        out.write(chunk)
     out.write("\n  ]\n}\n")
+
+
+def _rebuild(report: Report) -> tuple[TextIO, FindingWriter]:
+    import io
+
+    writer = FindingWriter()
+    spool = io.StringIO()
+    first = True
+    for group in report.sorted_groups():
+        for variant in group.sorted_variants():
+            record = _own(variant.advice, writer.advice_id(variant.advice))
+            for loc in variant.locations:
+                record.update(
+                    host=loc.host,
+                    hostname=loc.hostname,
+                    port=loc.port,
+                    protocol=loc.protocol,
+                    scope=loc.scope,
+                )
+                spool.write(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+                first = False
+    return spool, writer
