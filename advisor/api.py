@@ -171,9 +171,25 @@ def explain(
     source: str = "-",
 ) -> Report:
     """Read ``stream`` (nmap XML or text) and return the grouped report."""
+    return explain_part(stream, kb, options, source)
+
+
+def explain_part(
+    stream: BinaryIO,
+    kb: KnowledgeBase | None = None,
+    options: Options | None = None,
+    source: str = "-",
+    prescripts: bool = True,
+    line_offset: Callable[[], int] | None = None,
+    threaded: bool = True,
+) -> Report:
+    """:func:`explain`, for one part of a scan read in parallel (see :mod:`advisor.parallel`):
+    ``prescripts=False`` leaves the pre-scan scripts to the first part, ``line_offset`` counts
+    the lines before this part, ``threaded=False`` keeps parsing in this thread (when every
+    CPU already has a part to read)."""
     kb = kb or KnowledgeBase.load()
     options = options or Options()
-    scan = open_scan(stream, options.progress)
+    scan = open_scan(stream, options.progress, line_offset, threaded)
     report = Report(source=source)
     when = scan_time(scan.info.start)
     memo = FindingMemo(when, enabled=options.reuse)
@@ -231,7 +247,7 @@ def explain(
             options.on_advice(advice)
         return outcome
 
-    prescripts_done = False
+    prescripts_done = not prescripts
     for host in scan:
         if not prescripts_done:
             prescripts_done = True
@@ -249,7 +265,9 @@ def explain(
         report.ports_open += sum(1 for p in host.ports if p.state.startswith("open"))
         report.scripts_seen += sum(len(p.scripts) for p in host.ports) + len(host.hostscripts)
         for where, scripts in host_scripts(host):
-            bare = where if where.service is None else replace(where, service=None)
+            bare = Location(
+                where.host, where.hostname, where.port, where.protocol, None, where.scope
+            )
             for script in scripts:
                 for template in memo.templates(script):
                     take_template(template, where, bare)

@@ -170,6 +170,31 @@ class Service:
     conf: str = ""
     ostype: str = ""
     cpes: tuple[str, ...] = ()
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Services key several caches on the advise path; hash the nine fields once.
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            self.product,
+            self.version,
+            self.extrainfo,
+            self.tunnel,
+            self.method,
+            self.conf,
+            self.ostype,
+            self.cpes,
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Service], tuple[object, ...]]:
+        # Rebuilt through __init__, so the hash is that of the unpickling process.
+        return (Service, self._fields())
 
     @property
     def probed(self) -> bool:

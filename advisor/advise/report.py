@@ -200,6 +200,54 @@ class Report:
         if outcome.false_positive:
             self.false_positive_count += 1
 
+    def merge(self, later: Report) -> None:
+        """Add the report of the hosts that follow this report's in the scan.
+
+        Used to join the parts of a scan read in parallel (:mod:`advisor.parallel`): merged in
+        document order, the result is the report one sequential read gives."""
+        for key, group in later.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = group
+                continue
+            if severity_rank(group.severity) > severity_rank(mine.severity):
+                mine.severity = group.severity
+            mine.count += group.count
+            mine.hosts |= group.hosts
+            for ctx, variant in group.variants.items():
+                own = mine.variants.get(ctx)
+                if own is None:
+                    mine.variants[ctx] = variant
+                else:
+                    own.locations.extend(variant.locations)
+        self.clean.update(later.clean)
+        for script, unknown in later.unknown.items():
+            own_unknown = self.unknown.get(script)
+            if own_unknown is None:
+                self.unknown[script] = unknown
+                continue
+            own_unknown.count += unknown.count
+            room = UNKNOWN_SAMPLES - len(own_unknown.samples)
+            own_unknown.samples.extend(unknown.samples[: max(0, room)])
+            own_unknown.endpoints.extend(unknown.endpoints)
+        for key2, accepted in later.accepted.items():
+            own_accepted = self.accepted.get(key2)
+            if own_accepted is None:
+                self.accepted[key2] = accepted
+            else:
+                own_accepted.endpoints.extend(accepted.endpoints)
+        self.hosts_read += later.hosts_read
+        self.hosts_up += later.hosts_up
+        self.ports_open += later.ports_open
+        self.scripts_seen += later.scripts_seen
+        self.severity_counts.update(later.severity_counts)
+        self.false_positive_count += later.false_positive_count
+        self.expired_acceptances += later.expired_acceptances
+        self.unconfirmed |= later.unconfirmed
+        self.warnings.extend(w for w in later.warnings if w not in self.warnings)
+        self.evidence.extend(e for e in later.evidence if e not in self.evidence)
+        self.scan = later.scan  # the last part knows how the scan ended
+
     # -- reading ---------------------------------------------------------------------------
     def sorted_groups(self) -> list[Group]:
         return sorted(

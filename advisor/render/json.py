@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections.abc import Iterator
 from typing import Any, TextIO, cast
 
 from advisor.advise.advice import Advice
@@ -214,13 +215,17 @@ def _num(value: int | None) -> str:
 
 class FindingSpool:
     """Findings written as they are advised, to a temporary file (flat memory for any scan
-    size); :func:`render_json` copies them into the report."""
+    size); :func:`render_json` copies them into the report.
+
+    A scan read in parallel has one spool per part, written by another process through the
+    inherited file; :meth:`adopt` appends them in order."""
 
     def __init__(self) -> None:
         self.writer = FindingWriter()
         self.file: TextIO = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self.count = 0
         self._pending: list[str] = []
-        self._first = True
+        self._parts: list[FindingSpool] = []
 
     def add(self, advice: Advice) -> None:
         self._pending.append(self.writer(advice))
@@ -229,12 +234,36 @@ class FindingSpool:
 
     def flush(self) -> None:
         if self._pending:
-            self.file.write(("" if self._first else ",\n") + ",\n".join(self._pending))
-            self._first = False
+            self.file.write(("" if not self.count else ",\n") + ",\n".join(self._pending))
+            self.count += len(self._pending)
             self._pending.clear()
+        self.file.flush()
+
+    def adopt(self, part: FindingSpool, count: int, advice: dict[str, dict[str, Any]]) -> None:
+        """Append ``count`` findings another process wrote to ``part``, with its advice."""
+        for name, record in advice.items():
+            if self.writer.advice.setdefault(name, record) != record:
+                raise ValueError(f"advice id {name} names two different records")
+        part.count = count
+        self._parts.append(part)
+
+    def chunks(self) -> Iterator[str]:
+        """The comma-separated records of this spool and the adopted ones, in order."""
+        first = True
+        for spool in (self, *self._parts):
+            spool.flush()
+            if not spool.count:
+                continue
+            if not first:
+                yield ",\n"
+            first = False
+            spool.file.seek(0)
+            while chunk := spool.file.read(1 << 16):
+                yield chunk
 
     def close(self) -> None:
-        self.file.close()
+        for spool in (self, *self._parts):
+            spool.file.close()
 
 
 def finding_record(advice: Advice) -> dict[str, Any]:
@@ -307,28 +336,24 @@ def render_json(
     report: Report, out: TextIO, kb: KnowledgeBase, findings: FindingSpool | None = None
 ) -> None:
     """Write the report; without a spool of findings, they are rebuilt from the report."""
-    if findings is not None:
-        findings.flush()
-    spool, writer = _rebuild(report) if findings is None else (findings.file, findings.writer)
+    spool = findings if findings is not None else _rebuild(report)
     head = {"schema": SCHEMA, "scan": _scan(report), "summary": _summary(report, kb)}
     text = json.dumps(head, indent=2, ensure_ascii=False)
     out.write(text[:-2] + ',\n  "advice": {')
-    for i, (name, record) in enumerate(writer.advice.items()):
+    for i, (name, record) in enumerate(spool.writer.advice.items()):
         sep = "," if i else ""
         out.write(f"{sep}\n    {json.dumps(name)}: {json.dumps(record, ensure_ascii=False)}")
     out.write('\n  },\n  "findings": [\n')
-    spool.seek(0)
-    while chunk := spool.read(1 << 16):
+    for chunk in spool.chunks():
         out.write(chunk)
     out.write("\n  ]\n}\n")
+    if findings is None:
+        spool.close()
 
 
-def _rebuild(report: Report) -> tuple[TextIO, FindingWriter]:
-    import io
-
-    writer = FindingWriter()
-    spool = io.StringIO()
-    first = True
+def _rebuild(report: Report) -> FindingSpool:
+    spool = FindingSpool()
+    writer = spool.writer
     for group in report.sorted_groups():
         for variant in group.sorted_variants():
             record = _own(variant.advice, writer.advice_id(variant.advice))
@@ -340,6 +365,7 @@ def _rebuild(report: Report) -> tuple[TextIO, FindingWriter]:
                     protocol=loc.protocol,
                     scope=loc.scope,
                 )
-                spool.write(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
-                first = False
-    return spool, writer
+                spool._pending.append(json.dumps(record, ensure_ascii=False))
+                if len(spool._pending) >= 512:
+                    spool.flush()
+    return spool

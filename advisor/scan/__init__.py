@@ -36,8 +36,14 @@ def _looks_like_xml(head: bytes) -> bool:
 def open_scan(
     stream: BinaryIO,
     progress: Callable[[int], None] | None = None,
+    line_offset: Callable[[], int] | None = None,
+    threaded: bool = True,
 ) -> Scan:
-    """Return a reader for ``stream`` (a binary file or stdin), by content, not by name."""
+    """Return a reader for ``stream`` (a binary file or stdin), by content, not by name.
+
+    ``line_offset`` says how many input lines precede ``stream`` (for one part of a file
+    read in parallel); it is asked only to name the line where the XML stops. ``threaded``:
+    parse runs of hosts in a second thread (see :mod:`advisor.scan.batches`)."""
     buffered = (
         stream
         if isinstance(stream, io.BufferedReader)
@@ -49,7 +55,7 @@ def open_scan(
     if _looks_like_xml(head):
         from advisor.scan.xml import XmlScan
 
-        return XmlScan(buffered, progress)
+        return XmlScan(buffered, progress, threaded=threaded, line_offset=line_offset)
     from advisor.scan.text import looks_like_nmap_text, open_text_scan
 
     if looks_like_nmap_text(head):

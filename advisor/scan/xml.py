@@ -166,7 +166,23 @@ def script_from_element(el: etree._Element) -> ScriptResult:
     return ScriptResult(el.get("id") or "(no id)", el.get("output") or "", ElementTable(el))
 
 
+_SERVICES: dict[tuple[object, ...], Service] = {}
+
+
 def _service(el: etree._Element) -> Service:
+    """The port's service; equal ``<service>`` elements give the same object (a large scan has
+    few distinct ones, and the advise stage keys its caches on them)."""
+    cpes = tuple(c.text for c in el.iterchildren("cpe") if c.text)
+    key = (tuple(el.items()), cpes)
+    service = _SERVICES.get(key)
+    if service is None:
+        if len(_SERVICES) > 10_000:
+            _SERVICES.clear()
+        service = _SERVICES[key] = _new_service(el, cpes)
+    return service
+
+
+def _new_service(el: etree._Element, cpes: tuple[str, ...]) -> Service:
     attrib = cast(dict[str, str], dict(el.attrib))  # one C call, then plain dict lookups
     get = attrib.get
     return Service(
@@ -178,7 +194,7 @@ def _service(el: etree._Element) -> Service:
         method=get("method") or "",
         conf=get("conf") or "",
         ostype=get("ostype") or "",
-        cpes=tuple(c.text for c in el.iterchildren("cpe") if c.text),
+        cpes=cpes,
     )
 
 
@@ -246,6 +262,7 @@ class XmlScan:
         stream: BinaryIO,
         progress: Callable[[int], None] | None = None,
         threaded: bool = True,
+        line_offset: Callable[[], int] | None = None,
     ) -> None:
         self._reader = SanitizingReader(stream)
         self._parser = _make_parser()
@@ -263,8 +280,9 @@ class XmlScan:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="advisor-parse")
             self._splitter = HostSplitter(self._pool)
         self._lines_elsewhere = 0
-        self._retired: deque[etree._Element] = deque()
         """Input lines parsed as runs of hosts, which the streaming parser never saw."""
+        self._line_offset = line_offset
+        self._retired: deque[etree._Element] = deque()
         self._input_done = False
         self._deferred: etree.XMLSyntaxError | None = None
         self._error_at_end = False
@@ -381,7 +399,11 @@ class XmlScan:
             raise ScanError(_first_error(exc, self._reader.bytes_read)) from None
         if self._ended:
             return  # junk after </nmaprun>: everything was read
-        line = exc.lineno + self._lines_elsewhere if exc.lineno else "?"
+        line: int | str = "?"
+        if exc.lineno:
+            line = exc.lineno + self._lines_elsewhere
+            if self._line_offset is not None:
+                line += self._line_offset()
         if self._error_at_end:
             why = f"the input ends at line {line} before </nmaprun> (cut off mid-file?)"
         else:

@@ -1,0 +1,296 @@
+"""Explain a large scan file with several processes, each reading one stretch of its hosts.
+
+Reading is the slow part of a big scan and every host is independent, so a file of more than
+:data:`MIN_BYTES` is cut at ``<host>`` start tags into one part per CPU. Each part is read by
+a forked worker running the ordinary pipeline over the file's own prologue, its hosts, and a
+closing ``</nmaprun>``; the workers' reports are merged in document order
+(:meth:`advisor.advise.report.Report.merge`). Pre-scan scripts are read by the first part
+only; the last part holds the real end of the file (run statistics, post-scan scripts, or the
+place where a cut-off scan stops, with its line number counted over the whole file).
+
+Cutting is safe for the same reason runs of hosts can be parsed apart
+(:mod:`advisor.scan.batches`): after a plain prologue, ``<`` only ever starts markup. Anything
+that makes a part read differently from the whole file (a comment or CDATA section crossing
+a cut, a host nested in another, a second ``</nmaprun>``) leaves some part other than the last
+incomplete or ended early; then, and whenever a worker fails for any reason, the file is read
+again by one process, so the result is always what a sequential read gives.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
+from typing import Any, cast
+
+from advisor.advise.report import Report
+from advisor.api import Options, explain, explain_part
+from advisor.kb import KnowledgeBase
+from advisor.render.json import FindingSpool
+from advisor.scan.batches import _HOST_START, _safe_prologue
+
+#: Files smaller than this are read by one process (starting workers costs more).
+MIN_BYTES = 48 << 20
+#: Bytes searched after a nominal cut point for the next ``<host`` start tag.
+WINDOW = 8 << 20
+_PROLOGUE_MAX = 4 << 20
+_CLOSE = b"\n</nmaprun>\n"
+
+
+def default_jobs() -> int:
+    """Worker processes to use: the CPUs this process may run on, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where to cut: the prologue (everything before the first host) and each part's range."""
+
+    prologue: bytes
+    parts: list[tuple[int, int]]
+
+
+def plan(path: str, jobs: int) -> Plan | None:
+    """Cut ``path`` into up to ``jobs`` parts, or None when it should be read in one go."""
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    try:
+        size = os.stat(path).st_size
+        if size < MIN_BYTES:
+            return None
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            head = data[:_PROLOGUE_MAX]
+            m = _HOST_START.search(head)
+            if m is None or not _safe_prologue(head[: m.start()]):
+                return None
+            first = m.start()
+            cuts = [first]
+            for k in range(1, jobs):
+                target = first + (size - first) * k // jobs
+                if target <= cuts[-1]:
+                    continue
+                window = data[target : target + WINDOW]
+                found = _HOST_START.search(window)
+                if found is None:
+                    continue
+                cut = target + found.start()
+                if cut > cuts[-1]:
+                    cuts.append(cut)
+    except (OSError, ValueError):
+        return None
+    if len(cuts) < 2:
+        return None
+    return Plan(head[:first], list(zip(cuts, [*cuts[1:], size], strict=True)))
+
+
+class _PartRaw(io.RawIOBase):
+    """A part as a stream: the prologue, the part's bytes of the file, then ``tail``."""
+
+    def __init__(self, path: str, prologue: bytes, start: int, end: int, tail: bytes) -> None:
+        self._pieces: list[bytes] = [prologue]
+        self._fh = open(path, "rb")  # noqa: SIM115  # closed with the stream
+        self._fh.seek(start)
+        self._left = end - start
+        self._tail = tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        while self._pieces and not self._pieces[0]:
+            self._pieces.pop(0)
+        if self._pieces:
+            piece = self._pieces[0]
+            n = min(len(piece), len(view))
+            view[:n] = piece[:n]
+            self._pieces[0] = piece[n:]
+            return n
+        if self._left > 0:
+            n = self._fh.readinto(view[: min(len(view), self._left)])
+            if n:
+                self._left -= n
+                return n
+            self._left = 0
+        n = min(len(self._tail), len(view))
+        view[:n] = self._tail[:n]
+        self._tail = self._tail[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _count_lines(path: str, start: int, end: int) -> int:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        lines = 0
+        left = end - start
+        while left > 0:
+            chunk = fh.read(min(left, 1 << 22))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            left -= len(chunk)
+    return lines
+
+
+def _has_end_tag(path: str, start: int, end: int) -> bool:
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b"</nmaprun", start, end) != -1
+
+
+def _worker(
+    conn: Connection,
+    index: int,
+    count: int,
+    path: str,
+    cut: Plan,
+    kb: KnowledgeBase,
+    options: Options,
+    source: str,
+    progress: Any,
+    spool: FindingSpool | None,
+) -> None:
+    """Read part ``index`` and send back (report, findings written, advice) or an error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
+    try:
+        start, end = cut.parts[index]
+        last = index == count - 1
+        if not last and _has_end_tag(path, start, end):
+            raise _Unsplittable("</nmaprun> inside a part")
+        skip = len(cut.prologue)
+
+        def report_progress(done: int) -> None:
+            progress[index] = max(0, done - skip)
+
+        opts = replace(
+            options,
+            progress=report_progress,
+            on_advice=spool.add if spool is not None else None,
+        )
+        stream = io.BufferedReader(
+            _PartRaw(path, cut.prologue, start, end, b"" if last else _CLOSE), 1 << 20
+        )
+        def line_offset() -> int:  # the prologue's lines are in this part's stream too
+            return _count_lines(path, skip, start)
+
+        with stream:
+            report = explain_part(
+                stream,
+                kb,
+                opts,
+                source,
+                prescripts=index == 0,
+                line_offset=line_offset,
+                threaded=False,  # every CPU has a part: a parse thread would only compete
+            )
+        if not last and (not report.scan.complete or report.scan.problem):
+            raise _Unsplittable(f"part {index} did not read as whole hosts")
+        written = 0
+        advice: dict[str, dict[str, Any]] = {}
+        if spool is not None:
+            spool.flush()
+            written = spool.count
+            advice = spool.writer.advice
+        conn.send(("ok", report, written, advice))
+    except BaseException as exc:  # any failure: the parent reads the file in one go
+        conn.send(("fail", f"{type(exc).__name__}: {exc}", 0, {}))
+    finally:
+        conn.close()
+
+
+class _Unsplittable(Exception):
+    pass
+
+
+def explain_file(
+    path: str,
+    kb: KnowledgeBase,
+    options: Options,
+    source: str,
+    jobs: int | None = None,
+    spool: FindingSpool | None = None,
+) -> Report:
+    """:func:`advisor.api.explain` for a file, in parallel when it is large enough.
+
+    ``spool``: where JSON findings go (``options.on_advice`` must then be ``spool.add``)."""
+    jobs = default_jobs() if jobs is None else jobs
+    cut = None
+    if options.evidence is None and options.on_host is None and not options.acceptances:
+        cut = plan(path, jobs)
+    if cut is not None:
+        report = _parallel(path, cut, kb, options, source, spool)
+        if report is not None:
+            return report
+    with open(path, "rb") as fh:
+        return explain(fh, kb, options, source)
+
+
+def _parallel(
+    path: str,
+    cut: Plan,
+    kb: KnowledgeBase,
+    options: Options,
+    source: str,
+    spool: FindingSpool | None,
+) -> Report | None:
+    ctx = multiprocessing.get_context("fork")
+    count = len(cut.parts)
+    progress = ctx.Array("q", count, lock=False)
+    spools = [FindingSpool() if spool is not None else None for _ in range(count)]
+    workers = []
+    conns: list[Connection] = []
+    for index in range(count):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_worker,
+            args=(send, index, count, path, cut, kb, options, source, progress, spools[index]),
+            daemon=True,
+        )
+        proc.start()
+        send.close()
+        workers.append(proc)
+        conns.append(receive)
+    results: dict[int, tuple[Any, ...]] = {}
+    report_progress: Callable[[int], None] | None = options.progress
+    try:
+        while len(results) < count:
+            ready = wait([c for i, c in enumerate(conns) if i not in results], timeout=0.25)
+            for conn in ready:
+                index = conns.index(cast(Connection, conn))
+                try:
+                    results[index] = cast(Connection, conn).recv()
+                except EOFError:
+                    results[index] = ("fail", "worker exited", 0, {})
+            if report_progress is not None:
+                report_progress(len(cut.prologue) + sum(progress))
+    finally:
+        for proc in workers:
+            if proc.is_alive() and len(results) < count:
+                proc.terminate()
+            proc.join()
+    if any(result[0] != "ok" for result in results.values()):
+        for part in spools:
+            if part is not None:
+                part.close()
+        return None
+    merged: Report = results[0][1]
+    for index in range(1, count):
+        merged.merge(results[index][1])
+    if spool is not None:
+        for index, part in enumerate(spools):
+            assert part is not None
+            _, _, written, advice = results[index]
+            spool.adopt(part, written, advice)
+    return merged
