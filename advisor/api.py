@@ -164,6 +164,11 @@ def advise_finding(
     return out
 
 
+#: Endpoint contexts remembered per memoised finding (most scans repeat a few; a service
+#: banner that names its host makes every context new, and those are not worth keeping).
+MAX_PLANS = 64
+
+
 def explain(
     stream: BinaryIO,
     kb: KnowledgeBase | None = None,
@@ -216,6 +221,8 @@ def explain_part(
         if plan is None:
             done = take(template.finding.at(where))
             if all(step.outcome is not None for step in done):
+                if len(template.plans) >= MAX_PLANS:
+                    template.plans.clear()  # contexts that never repeat (unique banners)
                 template.plans[context] = done
             return
         for step in cast(list[_Step], plan):

@@ -18,11 +18,13 @@ again by one process, so the result is always what a sequential read gives.
 
 from __future__ import annotations
 
+import contextlib
 import io
-import mmap
 import multiprocessing
 import os
+import pickle
 import signal
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
@@ -67,8 +69,8 @@ def plan(path: str, jobs: int) -> Plan | None:
         size = os.stat(path).st_size
         if size < MIN_BYTES:
             return None
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            head = data[:_PROLOGUE_MAX]
+        with open(path, "rb") as fh:
+            head = fh.read(_PROLOGUE_MAX)
             m = _HOST_START.search(head)
             if m is None or not _safe_prologue(head[: m.start()]):
                 return None
@@ -78,8 +80,8 @@ def plan(path: str, jobs: int) -> Plan | None:
                 target = first + (size - first) * k // jobs
                 if target <= cuts[-1]:
                     continue
-                window = data[target : target + WINDOW]
-                found = _HOST_START.search(window)
+                fh.seek(target)
+                found = _HOST_START.search(fh.read(WINDOW))
                 if found is None:
                     continue
                 cut = target + found.start()
@@ -146,8 +148,22 @@ def _count_lines(path: str, start: int, end: int) -> int:
 
 
 def _has_end_tag(path: str, start: int, end: int) -> bool:
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b"</nmaprun", start, end) != -1
+    """Whether ``</nmaprun`` occurs in the range (read in chunks: mapping the file would
+    count every page of it against this process's memory)."""
+    needle = b"</nmaprun"
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left = end - start
+        carry = b""
+        while left > 0:
+            chunk = fh.read(min(left, 1 << 22))
+            if not chunk:
+                return False
+            if needle in carry + chunk[: len(needle)] or needle in chunk:
+                return True
+            carry = chunk[-len(needle) :]
+            left -= len(chunk)
+    return False
 
 
 def _worker(
@@ -182,6 +198,7 @@ def _worker(
         stream = io.BufferedReader(
             _PartRaw(path, cut.prologue, start, end, b"" if last else _CLOSE), 1 << 20
         )
+
         def line_offset() -> int:  # the prologue's lines are in this part's stream too
             return _count_lines(path, skip, start)
 
@@ -203,9 +220,14 @@ def _worker(
             spool.flush()
             written = spool.count
             advice = spool.writer.advice
-        conn.send(("ok", report, written, advice))
+        # Through a file, read by the parent once this process has exited and freed its
+        # memory: the parent and the workers never all hold a part's report at once.
+        fd, result = tempfile.mkstemp(prefix="advisor-part-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((report, written, advice), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        conn.send(("ok", result))
     except BaseException as exc:  # any failure: the parent reads the file in one go
-        conn.send(("fail", f"{type(exc).__name__}: {exc}", 0, {}))
+        conn.send(("fail", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 
@@ -262,7 +284,7 @@ def _parallel(
         send.close()
         workers.append(proc)
         conns.append(receive)
-    results: dict[int, tuple[Any, ...]] = {}
+    results: dict[int, tuple[str, str]] = {}
     report_progress: Callable[[int], None] | None = options.progress
     try:
         while len(results) < count:
@@ -272,7 +294,7 @@ def _parallel(
                 try:
                     results[index] = cast(Connection, conn).recv()
                 except EOFError:
-                    results[index] = ("fail", "worker exited", 0, {})
+                    results[index] = ("fail", "worker exited")
             if report_progress is not None:
                 report_progress(len(cut.prologue) + sum(progress))
     finally:
@@ -280,17 +302,28 @@ def _parallel(
             if proc.is_alive() and len(results) < count:
                 proc.terminate()
             proc.join()
-    if any(result[0] != "ok" for result in results.values()):
-        for part in spools:
-            if part is not None:
-                part.close()
-        return None
-    merged: Report = results[0][1]
-    for index in range(1, count):
-        merged.merge(results[index][1])
-    if spool is not None:
-        for index, part in enumerate(spools):
-            assert part is not None
-            _, _, written, advice = results[index]
-            spool.adopt(part, written, advice)
-    return merged
+    files = [detail for status, detail in results.values() if status == "ok"]
+    try:
+        if len(files) < count:
+            for part_spool in spools:
+                if part_spool is not None:
+                    part_spool.close()
+            return None
+        merged: Report | None = None
+        for index in range(count):
+            with open(results[index][1], "rb") as fh:
+                # written by our own worker to a mkstemp file (mode 0600)
+                part, written, advice = pickle.load(fh)
+            if merged is None:
+                merged = part
+            else:
+                merged.merge(part)
+            if spool is not None:
+                part_spool = spools[index]
+                assert part_spool is not None
+                spool.adopt(part_spool, written, advice)  # closed with ``spool``
+        return merged
+    finally:
+        for result in files:
+            with contextlib.suppress(OSError):
+                os.unlink(result)

@@ -10,9 +10,11 @@ For each size N (default 1,000 and 10,000 hosts; add 100,000 with ``--sizes``) t
 
    reversing the sequence every other round (A B A B, then B A B A), so each advisor run has
    its own lxml-extract run next to it;
-3. takes wall time (``time.perf_counter`` around the whole process) and peak RSS from GNU
-   ``/usr/bin/time -f %M`` wrapped around it (the "Maximum resident set size" of
-   ``time -v``, i.e. the ``ru_maxrss`` of the measured process);
+3. takes wall time (``time.perf_counter`` around the whole process) and peak memory: the
+   larger of GNU ``/usr/bin/time -f %M`` wrapped around it (the "Maximum resident set size"
+   of ``time -v``: the largest single process) and the peak of the *sum* of the proportional
+   set sizes of the whole process tree, sampled every 20 ms (advisor reads big files with
+   one worker process per CPU);
 4. reports medians of the *paired* ratios (advisor / lxml-extract from the same round,
    libnmap / advisor and xsltproc / advisor(html) from the same round).
 
@@ -123,10 +125,13 @@ def run_one(job: Job, timeout: float) -> tuple[float, int, int, str]:
         )
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
         timer.start()
+        sampler = TreeRss(proc.pid)
+        sampler.start()
         try:
             rc = proc.wait()
         finally:
             timer.cancel()
+            sampler.stop()
         wall = time.perf_counter() - t0
     lines = timef.read_text(errors="replace").strip().splitlines() if timef.exists() else []
     rss = 0
@@ -140,7 +145,56 @@ def run_one(job: Job, timeout: float) -> tuple[float, int, int, str]:
         tail = [*lines[:-1], *tail]
     errf.unlink(missing_ok=True)
     timef.unlink(missing_ok=True)
-    return wall, rss, rc, " / ".join(tail).replace("|", "\\|")
+    return wall, max(rss, sampler.peak_kib), rc, " / ".join(tail).replace("|", "\\|")
+
+
+class TreeRss(threading.Thread):
+    """Peak of the summed proportional set size (PSS) of a process and its descendants (KiB).
+
+    GNU time's ``%M`` is the largest single process; a run that forks workers needs the
+    total. PSS splits pages that processes share (a forked worker shares the parent's code
+    and knowledge base) between them, so the sum is the memory the run takes; summed RSS would
+    count those pages once per process. Reads ``/proc/PID/task/PID/children`` and
+    ``/proc/PID/smaps_rollup`` every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kib = 0
+        self._done = threading.Event()
+
+    def _tree(self) -> list[int]:
+        out, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+            except OSError:
+                continue
+        return out
+
+    def _sample(self) -> int:
+        total = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as fh:
+                    for line in fh:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+                            break
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
+    def run(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak_kib = max(self.peak_kib, self._sample())
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,7 +462,9 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
         + (f", at end {m['load average at end']}" if "load average at end" in m else ""),
         f"* data: `bench/generate.py --seed {ns.seed}` (cached in `{ns.cache}`)",
         "* wall = whole process (start-up included), median (min–max) over rounds; peak RSS = "
-        "GNU `/usr/bin/time -f %M` (max over rounds); ratios = median of the per-round "
+        "the larger of GNU `/usr/bin/time -f %M` (largest process) and the sampled peak of the "
+        "summed PSS of the process and its workers (max over rounds); ratios = median of the "
+        "per-round "
         "paired ratios (adjacent runs)",
         "",
         "| N hosts | file | tool | rounds | wall s | peak RSS MiB | paired ratio |",

@@ -237,7 +237,7 @@ def advice_for_context(
     )
     hit = _ADVICE_CACHE.get(key)
     if hit is None:
-        if len(_ADVICE_CACHE) > 50_000:
+        if len(_ADVICE_CACHE) > 8_000:
             _ADVICE_CACHE.clear()
         hit = _ADVICE_CACHE[key] = _advise(finding, result, identity, service_name)
     return hit

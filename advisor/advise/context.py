@@ -164,7 +164,7 @@ class Identity:
         return display_name(self.software)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _service_clues(service: Service) -> tuple[Clue, ...]:
     return tuple(_compute_service_clues(service))
 
@@ -217,7 +217,7 @@ def _compute_service_clues(service: Service | None) -> list[Clue]:
     return clues
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def port_clue(port: int | None, service: Service | None) -> Clue | None:
     if port is None:
         return None
@@ -258,7 +258,7 @@ def _frozen(d: dict[str, str] | None) -> tuple[tuple[str, str], ...] | None:
     return tuple(sorted(d.items())) if d else None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _identify_cached(
     port: int | None,
     service: Service | None,

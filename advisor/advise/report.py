@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.advise.accept import Acceptance
 from advisor.advise.advice import Advice, severity_rank
@@ -32,6 +33,25 @@ class Variant:
     def endpoints(self) -> list[str]:
         return [loc.endpoint for loc in self.locations]
 
+    def __getstate__(self) -> tuple[Advice, tuple[list[object], ...]]:
+        # Pickled by columns (a part of a scan read in parallel goes to the parent this way):
+        # far fewer objects for pickle to track than one Location each.
+        locs = self.locations
+        return self.advice, (
+            [loc.host for loc in locs],
+            [loc.hostname for loc in locs],
+            [loc.port for loc in locs],
+            [loc.protocol for loc in locs],
+            [loc.scope for loc in locs],
+        )
+
+    def __setstate__(self, state: tuple[Advice, tuple[list[Any], ...]]) -> None:
+        self.advice, (hosts, names, ports, protocols, scopes) = state
+        self.locations = [
+            Location(h, n, p, proto, None, scope)
+            for h, n, p, proto, scope in zip(hosts, names, ports, protocols, scopes, strict=True)
+        ]
+
 
 @dataclass
 class Group:
@@ -42,7 +62,16 @@ class Group:
     severity: str = "info"
     count: int = 0
     variants: dict[tuple[object, ...], Variant] = field(default_factory=dict)
-    hosts: set[str] = field(default_factory=set)
+    _hosts: tuple[int, frozenset[str]] = field(default=(-1, frozenset()), repr=False)
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The hosts affected (worked out from the endpoints when asked: a set per group would
+        hold every address of a large scan again)."""
+        if self._hosts[0] != self.count:
+            hosts = frozenset(loc.host for v in self.variants.values() for loc in v.locations)
+            self._hosts = (self.count, hosts)
+        return self._hosts[1]
 
     def sorted_variants(self) -> list[Variant]:
         return sorted(
@@ -51,12 +80,17 @@ class Group:
         )
 
 
+#: Endpoints listed for a script advisor has no entry for (``count`` has them all).
+UNKNOWN_ENDPOINTS = 200
+
+
 @dataclass
 class UnknownScript:
     script: str
     count: int = 0
     samples: list[Finding] = field(default_factory=list)
     endpoints: list[str] = field(default_factory=list)
+    """The first :data:`UNKNOWN_ENDPOINTS` endpoints, in scan order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +178,8 @@ class Report:
             unknown.count += 1
             if len(unknown.samples) < UNKNOWN_SAMPLES:
                 unknown.samples.append(finding)
-            unknown.endpoints.append(finding.location.endpoint)
+            if len(unknown.endpoints) < UNKNOWN_ENDPOINTS:
+                unknown.endpoints.append(finding.location.endpoint)
             return None
         entry = advice.entry
         key = entry.id if entry else f"{finding.script}|{finding.title}"
@@ -194,7 +229,6 @@ class Report:
             return
         group = outcome.group
         group.count += 1
-        group.hosts.add(location.host)
         outcome.variant.locations.append(location)
         self.severity_counts[outcome.severity] += 1
         if outcome.false_positive:
@@ -213,7 +247,6 @@ class Report:
             if severity_rank(group.severity) > severity_rank(mine.severity):
                 mine.severity = group.severity
             mine.count += group.count
-            mine.hosts |= group.hosts
             for ctx, variant in group.variants.items():
                 own = mine.variants.get(ctx)
                 if own is None:
@@ -229,7 +262,8 @@ class Report:
             own_unknown.count += unknown.count
             room = UNKNOWN_SAMPLES - len(own_unknown.samples)
             own_unknown.samples.extend(unknown.samples[: max(0, room)])
-            own_unknown.endpoints.extend(unknown.endpoints)
+            room = UNKNOWN_ENDPOINTS - len(own_unknown.endpoints)
+            own_unknown.endpoints.extend(unknown.endpoints[: max(0, room)])
         for key2, accepted in later.accepted.items():
             own_accepted = self.accepted.get(key2)
             if own_accepted is None:

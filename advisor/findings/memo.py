@@ -24,7 +24,7 @@ from advisor.findings.model import NOWHERE, Finding
 from advisor.model import ScriptResult
 
 #: Bytes of keys (script output and table text) kept before the memo starts afresh.
-MAX_BYTES = 32 << 20
+MAX_BYTES = 8 << 20
 #: Lookups of one script id before its hit rate is judged, and the rate that keeps it memoised.
 TRIAL = 256
 MIN_HIT_RATE = 0.25

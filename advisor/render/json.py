@@ -135,7 +135,7 @@ class FindingWriter:
         )
         hit = self._ids.get(key)
         if hit is None:
-            if len(self._ids) > 20_000:
+            if len(self._ids) > 4_000:
                 self._ids.clear()
             record = _shared(advice)
             # Named by content: equal records share an id, in any process and any run.
@@ -181,7 +181,7 @@ class FindingWriter:
         )
         static = self._static.get(static_key)
         if static is None:
-            if len(self._static) > 20_000:
+            if len(self._static) > 4_000:
                 self._static.clear()
             own = _own(advice, name)
             middle = {k: own[k] for k in _MIDDLE}

@@ -49,6 +49,31 @@ def _make_parser() -> etree.XMLPullParser:
     )
 
 
+_SHARED: dict[str, str] = {}
+_NUMBERS: dict[str | None, int] = {}
+
+
+def _shared(text: str) -> str:
+    """One string object per distinct short value (``tcp``): a large report keeps one per
+    endpoint."""
+    got = _SHARED.get(text)
+    if got is None:
+        if len(_SHARED) > 1000:
+            _SHARED.clear()
+        got = _SHARED[text] = text
+    return got
+
+
+def _port_number(text: str | None) -> int:
+    """The port number, one int object per distinct port (as for :func:`_shared`)."""
+    got = _NUMBERS.get(text)
+    if got is None:
+        if len(_NUMBERS) > 70_000:
+            _NUMBERS.clear()
+        got = _NUMBERS[text] = _int(text) or 0
+    return got
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -176,7 +201,7 @@ def _service(el: etree._Element) -> Service:
     key = (tuple(el.items()), cpes)
     service = _SERVICES.get(key)
     if service is None:
-        if len(_SERVICES) > 10_000:
+        if len(_SERVICES) > 2_000:
             _SERVICES.clear()
         service = _SERVICES[key] = _new_service(el, cpes)
     return service
@@ -211,8 +236,8 @@ def _port(el: etree._Element) -> Port:
         elif service_el is None:
             service_el = child
     return Port(
-        protocol=el.get("protocol") or "tcp",
-        portid=_int(el.get("portid")) or 0,
+        protocol=_shared(el.get("protocol") or "tcp"),
+        portid=_port_number(el.get("portid")),
         state=state_el.get("state", "") if state_el is not None else "",
         reason=state_el.get("reason", "") if state_el is not None else "",
         service=_service(service_el) if service_el is not None else None,
