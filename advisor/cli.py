@@ -261,7 +261,7 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=None,
     help="Processes that read a large scan file in parallel (default: one per CPU, for "
-    "files over 48 MB; 1 reads in one process). The report is the same either way.",
+    "files over 8 MB; 1 reads in one process). The report is the same either way.",
 )
 @_knowledge_option()
 def explain_cmd(

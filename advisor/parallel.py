@@ -37,7 +37,7 @@ from advisor.render.json import FindingSpool
 from advisor.scan.batches import _HOST_START, _safe_prologue
 
 #: Files smaller than this are read by one process (starting workers costs more).
-MIN_BYTES = 48 << 20
+MIN_BYTES = 8 << 20
 #: Bytes searched after a nominal cut point for the next ``<host`` start tag.
 WINDOW = 8 << 20
 _PROLOGUE_MAX = 4 << 20
