@@ -177,8 +177,10 @@ def _worker(
     source: str,
     progress: Any,
     spool: FindingSpool | None,
+    result: str,
 ) -> None:
-    """Read part ``index`` and send back (report, findings written, advice) or an error."""
+    """Read part ``index``; leave (report, findings written, advice) in the file ``result``
+    and send "ok", or send why it failed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
     try:
         start, end = cut.parts[index]
@@ -222,12 +224,11 @@ def _worker(
             advice = spool.writer.advice
         # Through a file, read by the parent once this process has exited and freed its
         # memory: the parent and the workers never all hold a part's report at once.
-        fd, result = tempfile.mkstemp(prefix="advisor-part-", suffix=".pickle")
-        with os.fdopen(fd, "wb") as fh:
+        with open(result, "wb") as fh:
             pickle.dump((report, written, advice), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        conn.send(("ok", result))
+        conn.send("ok")
     except BaseException as exc:  # any failure: the parent reads the file in one go
-        conn.send(("fail", f"{type(exc).__name__}: {exc}"))
+        conn.send(f"{type(exc).__name__}: {exc}")
     finally:
         conn.close()
 
@@ -271,49 +272,22 @@ def _parallel(
     count = len(cut.parts)
     progress = ctx.Array("q", count, lock=False)
     spools = [FindingSpool() if spool is not None else None for _ in range(count)]
-    workers = []
-    conns: list[Connection] = []
-    for index in range(count):
-        receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_worker,
-            args=(send, index, count, path, cut, kb, options, source, progress, spools[index]),
-            daemon=True,
-        )
-        proc.start()
-        send.close()
-        workers.append(proc)
-        conns.append(receive)
-    results: dict[int, tuple[str, str]] = {}
-    report_progress: Callable[[int], None] | None = options.progress
+    # Each worker leaves its report in a private file (mode 0600) made here, so that the
+    # files go whatever happens (Ctrl-C included).
+    files = []
+    for _ in range(count):
+        fd, name = tempfile.mkstemp(prefix="advisor-part-", suffix=".pickle")
+        os.close(fd)
+        files.append(name)
+    adopted = False
     try:
-        while len(results) < count:
-            ready = wait([c for i, c in enumerate(conns) if i not in results], timeout=0.25)
-            for conn in ready:
-                index = conns.index(cast(Connection, conn))
-                try:
-                    results[index] = cast(Connection, conn).recv()
-                except EOFError:
-                    results[index] = ("fail", "worker exited")
-            if report_progress is not None:
-                report_progress(len(cut.prologue) + sum(progress))
-    finally:
-        for proc in workers:
-            if proc.is_alive() and len(results) < count:
-                proc.terminate()
-            proc.join()
-    files = [detail for status, detail in results.values() if status == "ok"]
-    try:
-        if len(files) < count:
-            for part_spool in spools:
-                if part_spool is not None:
-                    part_spool.close()
+        statuses = _run_workers(ctx, path, cut, kb, options, source, progress, spools, files)
+        if any(status != "ok" for status in statuses):
             return None
         merged: Report | None = None
         for index in range(count):
-            with open(results[index][1], "rb") as fh:
-                # written by our own worker to a mkstemp file (mode 0600)
-                part, written, advice = pickle.load(fh)
+            with open(files[index], "rb") as fh:
+                part, written, advice = pickle.load(fh)  # our own worker wrote it
             if merged is None:
                 merged = part
             else:
@@ -321,9 +295,60 @@ def _parallel(
             if spool is not None:
                 part_spool = spools[index]
                 assert part_spool is not None
-                spool.adopt(part_spool, written, advice)  # closed with ``spool``
+                spool.adopt(part_spool, written, advice)  # closed with ``spool`` from now on
+        adopted = spool is not None
         return merged
     finally:
-        for result in files:
+        for name in files:
             with contextlib.suppress(OSError):
-                os.unlink(result)
+                os.unlink(name)
+        if not adopted:
+            for part_spool in spools:
+                if part_spool is not None:
+                    part_spool.close()
+
+
+def _run_workers(
+    ctx: Any,
+    path: str,
+    cut: Plan,
+    kb: KnowledgeBase,
+    options: Options,
+    source: str,
+    progress: Any,
+    spools: list[FindingSpool | None],
+    files: list[str],
+) -> list[str]:
+    """Run one worker per part; return each one's status ("ok" or why it failed)."""
+    count = len(cut.parts)
+    workers = []
+    conns: list[Connection] = []
+    for index in range(count):
+        receive, send = ctx.Pipe(duplex=False)
+        args = (send, index, count, path, cut, kb, options, source, progress)
+        proc = ctx.Process(target=_worker, args=(*args, spools[index], files[index]), daemon=True)
+        proc.start()
+        send.close()
+        workers.append(proc)
+        conns.append(receive)
+    statuses: dict[int, str] = {}
+    report_progress: Callable[[int], None] | None = options.progress
+    try:
+        while len(statuses) < count:
+            ready = wait([c for i, c in enumerate(conns) if i not in statuses], timeout=0.25)
+            for conn in ready:
+                index = conns.index(cast(Connection, conn))
+                try:
+                    statuses[index] = cast(Connection, conn).recv()
+                except EOFError:
+                    statuses[index] = "worker exited"
+            if report_progress is not None:
+                report_progress(len(cut.prologue) + sum(progress))
+    finally:
+        for proc in workers:
+            if proc.is_alive() and len(statuses) < count:
+                proc.terminate()
+            proc.join()
+        for conn in conns:
+            conn.close()
+    return [statuses[i] for i in range(count)]

@@ -354,6 +354,12 @@ def build_sequence(
     for extra in ns.extra:
         if extra.startswith("libnmap") and size not in ns.libnmap_sizes:
             continue
+        if extra == "advisor-1cpu":  # Markdown read by one process (--jobs 1)
+            out = outdir / f"report-{size}-1cpu.md"
+            argv = [*advisor, "explain", str(scan), "-o", str(out), "--jobs", "1"]
+            seq.append(Job("advisor md 1cpu", argv, out, (0, 1), ns.advisor_cwd))
+            seq.append(Job("lxml-extract", [*base, "lxml-extract", str(scan)]))
+            continue
         seq.append(Job(extra, [*base, extra, str(scan)]))
     return seq
 
@@ -490,7 +496,11 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
             "lxml-noop",
             "libnmap-parse",
             "xsltproc",
-            *[x for x in ns.extra if x not in ("lxml-noop", "libnmap-parse")],
+            *[
+                "advisor md 1cpu" if x == "advisor-1cpu" else x
+                for x in ns.extra
+                if x not in ("lxml-noop", "libnmap-parse")
+            ],
         ]
         for tool in tools:
             all_s = samples_for(res, size, tool, ok_only=False)
@@ -740,7 +750,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--no-xsltproc", action="store_true")
     ap.add_argument(
-        "--extra", default="", help="more baselines per round, e.g. et-extract,libnmap-walk"
+        "--extra",
+        default="",
+        help="more runs per round, e.g. et-extract,libnmap-walk, or advisor-1cpu (Markdown "
+        "with --jobs 1, paired with its own lxml-extract run)",
     )
     ap.add_argument("--cache", default="/tmp/advisor-bench", help="scans and outputs (not in git)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="per process, seconds")

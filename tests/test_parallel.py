@@ -156,3 +156,16 @@ def test_cli_jobs_gives_the_same_files(generated_scan: bytes, tmp_path: Path) ->
         assert result.exit_code in (0, 1), result.output
         outputs.append(out.read_text(encoding="utf-8"))
     assert outputs[0] == outputs[1]
+
+
+def test_no_part_files_are_left(generated_scan: bytes, kb: KnowledgeBase, tmp_path: Path) -> None:
+    import glob
+    import tempfile
+
+    pattern = str(Path(tempfile.gettempdir()) / "advisor-part-*")
+    before = set(glob.glob(pattern))
+    path = _write(tmp_path, generated_scan)
+    parallel.explain_file(str(path), kb, Options(today=TODAY), "x", 3)
+    bad = _write(tmp_path, generated_scan.replace(b"<host ", b"<!-- --><host ", 150), "bad.xml")
+    parallel.explain_file(str(bad), kb, Options(today=TODAY), "x", 3)  # comments between hosts
+    assert set(glob.glob(pattern)) == before
