@@ -8,7 +8,7 @@ Each step is recorded so the advisory can show the chain and a confidence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from libnmap.objects.cpe import CPE
@@ -158,6 +158,28 @@ class Identity:
     """When only the port is known: the software that usually listens there."""
     version_source: str | None = None
     disagreement: str | None = None
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Identities key the advice caches; hashing the nested clues once saves the most.
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.software,
+            self.version,
+            self.confidence,
+            self.clues,
+            self.candidates,
+            self.version_source,
+            self.disagreement,
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Identity], tuple[object, ...]]:
+        return (Identity, self._fields())  # rebuilt, so hashed by the unpickling process
 
     @property
     def name(self) -> str:

@@ -18,15 +18,17 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterator
-from typing import Any, TextIO, cast
+from typing import Any, Generic, TextIO, TypeVar, cast
 
 from advisor.advise.advice import Advice
 from advisor.advise.report import Report
+from advisor.findings.model import Finding
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.proof import proof_status
 from advisor.messages import note_english
 
 SCHEMA = "advisor-report/2"
+V = TypeVar("V")
 
 
 def _shared(advice: Advice) -> dict[str, Any]:
@@ -118,7 +120,8 @@ class FindingWriter:
     def __init__(self) -> None:
         self._ids: dict[tuple[object, ...], tuple[Advice, str]] = {}
         self._by_text: dict[str, str] = {}
-        self._static: dict[tuple[object, ...], tuple[str, str]] = {}
+        self._static: _TwoGenerations[tuple[str, str, Finding]] = _TwoGenerations(2_000)
+        self._expects: dict[str, str] = {}
         self.advice: dict[str, dict[str, Any]] = {}
 
     def advice_id(self, advice: Advice) -> str:
@@ -147,6 +150,13 @@ class FindingWriter:
             hit = self._ids[key] = (advice, name)
         return hit[1]
 
+    def _expect(self, text: str) -> str:
+        """A verify step's expected result, encoded (entries repeat them for every host)."""
+        if len(self._expects) > 4_000:
+            self._expects.clear()
+        encoded = self._expects[text] = _str(text)
+        return cast(str, encoded)
+
     def add_record(self, text: str, record: dict[str, Any]) -> str:
         """Name ``record`` (``text`` is its canonical JSON) by its content and keep it."""
         digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
@@ -161,44 +171,73 @@ class FindingWriter:
         name = self.advice_id(advice)
         f = advice.finding
         loc = f.location
+        # Repeats of a finding share its field objects (Finding.at), so their identities
+        # key the cache; the cached value keeps the finding, so the ids stay unique.
         static_key = (
             name,
             f.script,
             f.kind,
             f.title,
             f.state,
-            f.ids,
             f.table_key,
-            f.description,
-            f.check_results,
-            f.exploit_results,
-            f.extra_info,
-            f.references,
             f.disclosure,
-            f.details,
-            f.output if advice.entry is None else None,
-            f.problems,
+            id(f.ids),
+            id(f.description),
+            id(f.check_results),
+            id(f.exploit_results),
+            id(f.extra_info),
+            id(f.references),
+            id(f.details),
+            id(f.output) if advice.entry is None else None,
+            id(f.problems),
         )
         static = self._static.get(static_key)
         if static is None:
-            if len(self._static) > 4_000:
-                self._static.clear()
             own = _own(advice, name)
             middle = {k: own[k] for k in _MIDDLE}
-            static = self._static[static_key] = (
+            static = (
                 json.dumps(middle, ensure_ascii=False)[1:-1],
                 json.dumps(own["nmap"], ensure_ascii=False),
+                f,
             )
+            self._static.put(static_key, static)
         service = loc.service.name if loc.service and loc.service.name else None
-        verify = json.dumps(
-            [{"command": cmd, "expect": exp} for cmd, exp in advice.verify], ensure_ascii=False
+        expects = self._expects
+        verify = ", ".join(
+            f'{{"command": {_str(cmd)}, "expect": {expects.get(exp) or self._expect(exp)}}}'
+            for cmd, exp in advice.verify
         )
         return (
             f'{{"host": {_str(loc.host)}, "hostname": {_opt(loc.hostname)}, '
             f'"port": {_num(loc.port)}, "protocol": {_opt(loc.protocol)}, '
             f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, {static[0]}, '
-            f'"verify": {verify}, "nmap": {static[1]}}}'
+            f'"verify": [{verify}], "nmap": {static[1]}}}'
         )
+
+
+class _TwoGenerations(Generic[V]):
+    """A bounded cache that keeps what is in use: when the young generation fills up it
+    becomes the old one (and the old one goes); a hit in the old generation moves back.
+    A scan's one-off findings pass through without evicting the ones that repeat."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._young: dict[object, V] = {}
+        self._old: dict[object, V] = {}
+
+    def get(self, key: object) -> V | None:
+        hit = self._young.get(key)
+        if hit is None:
+            hit = self._old.pop(key, None)
+            if hit is not None:
+                self.put(key, hit)
+        return hit
+
+    def put(self, key: object, value: V) -> None:
+        if len(self._young) >= self._size:
+            self._old = self._young
+            self._young = {}
+        self._young[key] = value
 
 
 _MIDDLE = ("script", "kind", "title", "state", "ids", "kb_id", "severity", "advice")

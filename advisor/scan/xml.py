@@ -247,7 +247,7 @@ def _port(el: etree._Element) -> Port:
 
 def host_from_element(el: etree._Element) -> Host:
     """Build a :class:`Host` from a complete ``<host>`` element."""
-    status = el.find("status")
+    status: str | None = None
     ports: list[Port] = []
     hostscripts: tuple[ScriptResult, ...] = ()
     hostnames: list[str] = []
@@ -259,6 +259,9 @@ def host_from_element(el: etree._Element) -> Host:
             addresses.append(Address(child.get("addr") or "", child.get("addrtype") or "ipv4"))
         elif tag == "ports":
             ports.extend(_port(p) for p in child.iterchildren("port"))
+        elif tag == "status":
+            if status is None:
+                status = child.get("state", "unknown")
         elif tag == "hostscript":
             hostscripts = tuple(script_from_element(s) for s in child.iterchildren("script"))
         elif tag == "hostnames":
@@ -267,7 +270,7 @@ def host_from_element(el: etree._Element) -> Host:
             os_matches.extend(m.get("name") or "" for m in child.iterchildren("osmatch"))
     return Host(
         addresses=tuple(addresses),
-        status=status.get("state", "unknown") if status is not None else "unknown",
+        status=status if status is not None else "unknown",
         hostnames=tuple(h for h in hostnames if h),
         ports=tuple(ports),
         hostscripts=hostscripts,
