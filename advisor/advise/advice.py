@@ -250,9 +250,13 @@ Placeable = tuple["Advice", tuple[tuple[str, str], ...]]
 def place(placeable: Placeable, finding: Finding, service_name: str | None = None) -> Advice:
     """The advice of a context, for ``finding``: its own finding and verify commands."""
     t, verify = placeable
-    loc = finding.location
-    service = service_name or default_service_name(loc.port, parse_version(t.identity.version))
-    filled = tuple((_fill(cmd, finding, service), expect) for cmd, expect in verify)
+    if any("{" in cmd for cmd, _ in verify):
+        loc = finding.location
+        version = parse_version(t.identity.version)
+        service = service_name or default_service_name(loc.port, version)
+        filled = tuple((_fill(cmd, finding, service), expect) for cmd, expect in verify)
+    else:  # nothing to fill in: share the tuple
+        filled = verify
     # positional construction: dataclasses.replace() is slow on this hot path
     return Advice(
         finding,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import Any, Generic, TextIO, TypeVar, cast
@@ -300,6 +301,26 @@ class FindingSpool:
             while chunk := spool.file.read(1 << 16):
                 yield chunk
 
+    def copy_to(self, out: TextIO) -> None:
+        """Write the records to ``out``; byte for byte when ``out`` has a binary buffer (no
+        decoding and re-encoding of a report that can be hundreds of megabytes)."""
+        raw = getattr(out, "buffer", None)
+        if raw is None:
+            for chunk in self.chunks():
+                out.write(chunk)
+            return
+        out.flush()
+        first = True
+        for spool in (self, *self._parts):
+            spool.flush()
+            if not spool.count:
+                continue
+            if not first:
+                raw.write(b",\n")
+            first = False
+            spool.file.seek(0)
+            shutil.copyfileobj(spool.file.buffer, raw, 1 << 20)
+
     def close(self) -> None:
         for spool in (self, *self._parts):
             spool.file.close()
@@ -383,8 +404,7 @@ def render_json(
         sep = "," if i else ""
         out.write(f"{sep}\n    {json.dumps(name)}: {json.dumps(record, ensure_ascii=False)}")
     out.write('\n  },\n  "findings": [\n')
-    for chunk in spool.chunks():
-        out.write(chunk)
+    spool.copy_to(out)
     out.write("\n  ]\n}\n")
     if findings is None:
         spool.close()
