@@ -22,9 +22,8 @@ and everything after it to the streaming parser, which reports exactly what it a
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from lxml import etree
 
@@ -90,16 +89,10 @@ class Piece:
     """Line breaks in ``data`` (a run's lines are missing from the streaming parser's count)."""
 
 
-class Executor(Protocol):
-    """Where runs are parsed: a one-thread pool, or this thread."""
-
-    def submit(self, fn: Any, /, *args: Any) -> Future[Any]: ...
-
-
 class HostSplitter:
     """Feed it sanitised input chunks; it returns pieces to process in order."""
 
-    def __init__(self, pool: Executor) -> None:
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
         self._pool = pool
         self._buf = b""
         self._mode = "prologue"

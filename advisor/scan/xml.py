@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, BinaryIO, cast
 
@@ -291,11 +291,7 @@ class XmlScan:
         progress: Callable[[int], None] | None = None,
         threaded: bool = True,
         line_offset: Callable[[], int] | None = None,
-        split: bool = True,
     ) -> None:
-        """``split``: parse runs of whole hosts apart (:mod:`advisor.scan.batches`), in a
-        worker thread when ``threaded``, else in this one (about 4 % faster than the streaming
-        parser's events); ``split=False`` uses the streaming parser alone."""
         self._reader = SanitizingReader(stream)
         self._parser = _make_parser()
         self._progress = progress
@@ -306,12 +302,10 @@ class XmlScan:
         self._root: etree._Element | None = None
         self._pending: deque[tuple[str, Any]] = deque()
         self._pieces: deque[Piece] = deque()
-        self._pool: ThreadPoolExecutor | _Inline | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._splitter: HostSplitter | None = None
-        if split:
-            self._pool = (
-                ThreadPoolExecutor(1, thread_name_prefix="advisor-parse") if threaded else _Inline()
-            )
+        if threaded:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="advisor-parse")
             self._splitter = HostSplitter(self._pool)
         self._lines_elsewhere = 0
         """Input lines parsed as runs of hosts, which the streaming parser never saw."""
@@ -551,18 +545,6 @@ class XmlScan:
             while el.getprevious() is not None:
                 del parent[0]
             parent.remove(el)
-
-
-class _Inline:
-    """Runs submitted work at once, in this thread (the executor of ``threaded=False``)."""
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        done: Future[Any] = Future()
-        done.set_result(fn(*args))
-        return done
-
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        pass
 
 
 def _drop(_root: etree._Element) -> None:
