@@ -170,7 +170,7 @@ def test_unreadable_inputs_have_one_clear_message(name: str, message: str) -> No
 
 
 def test_memory_does_not_keep_hosts() -> None:
-    """Elements are cleared as we go: the tree holds at most one input chunk of hosts."""
+    """Elements are dropped as we go: the tree holds at most one input chunk of hosts."""
     one = (
         '<host><status state="up"/><address addr="10.0.{a}.{b}" addrtype="ipv4"/><ports>'
         '<port protocol="tcp" portid="443"><state state="open"/>'

@@ -1,9 +1,12 @@
 """Streaming reader for nmap XML (``-oX``).
 
-Hosts are built one at a time from lxml pull-parser events and their elements are cleared at
-once, so memory does not grow with the number of hosts. The parser never resolves entities,
-never loads a DTD and never touches the network. A document that ends early (a scan cut off
-mid-file) yields every host read so far and marks the scan incomplete.
+Hosts are built one at a time and their elements dropped from the document once built, so
+memory does not grow with the number of hosts: runs of whole hosts are parsed in a worker
+thread (:mod:`advisor.scan.batches`), everything else from lxml pull-parser events. A host's
+NSE tables are read on demand from its element (:class:`ElementTable`), which lives as long
+as the host. The parsers never resolve entities, never load a DTD and never touch the
+network. A document that ends early (a scan cut off mid-file) yields every host read so far
+and marks the scan incomplete.
 """
 
 from __future__ import annotations
