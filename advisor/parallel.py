@@ -34,7 +34,7 @@ from advisor.advise.report import Report
 from advisor.api import Options, explain, explain_part
 from advisor.kb import KnowledgeBase
 from advisor.render.json import FindingSpool
-from advisor.scan.batches import _HOST_START, _safe_prologue
+from advisor.scan.batches import HOST_START, safe_prologue
 
 #: Files smaller than this are read by one process (starting workers costs more).
 MIN_BYTES = 8 << 20
@@ -71,8 +71,8 @@ def plan(path: str, jobs: int) -> Plan | None:
             return None
         with open(path, "rb") as fh:
             head = fh.read(_PROLOGUE_MAX)
-            m = _HOST_START.search(head)
-            if m is None or not _safe_prologue(head[: m.start()]):
+            m = HOST_START.search(head)
+            if m is None or not safe_prologue(head[: m.start()]):
                 return None
             first = m.start()
             cuts = [first]
@@ -81,7 +81,7 @@ def plan(path: str, jobs: int) -> Plan | None:
                 if target <= cuts[-1]:
                     continue
                 fh.seek(target)
-                found = _HOST_START.search(fh.read(WINDOW))
+                found = HOST_START.search(fh.read(WINDOW))
                 if found is None:
                     continue
                 cut = target + found.start()

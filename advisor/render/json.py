@@ -18,7 +18,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
 from typing import Any, Generic, TextIO, TypeVar, cast
 
 from advisor.advise.advice import Advice
@@ -287,39 +286,26 @@ class FindingSpool:
         part.count = count
         self._parts.append(part)
 
-    def chunks(self) -> Iterator[str]:
-        """The comma-separated records of this spool and the adopted ones, in order."""
-        first = True
-        for spool in (self, *self._parts):
-            spool.flush()
-            if not spool.count:
-                continue
-            if not first:
-                yield ",\n"
-            first = False
-            spool.file.seek(0)
-            while chunk := spool.file.read(1 << 16):
-                yield chunk
-
     def copy_to(self, out: TextIO) -> None:
-        """Write the records to ``out``; byte for byte when ``out`` has a binary buffer (no
-        decoding and re-encoding of a report that can be hundreds of megabytes)."""
+        """Write the comma-separated records of this spool and the adopted ones, in order;
+        byte for byte when ``out`` has a binary buffer (no decoding and re-encoding of a
+        report that can be hundreds of megabytes)."""
         raw = getattr(out, "buffer", None)
-        if raw is None:
-            for chunk in self.chunks():
-                out.write(chunk)
-            return
-        out.flush()
+        if raw is not None:
+            out.flush()
         first = True
         for spool in (self, *self._parts):
             spool.flush()
             if not spool.count:
                 continue
             if not first:
-                raw.write(b",\n")
+                out.write(",\n") if raw is None else raw.write(b",\n")
             first = False
             spool.file.seek(0)
-            shutil.copyfileobj(spool.file.buffer, raw, 1 << 20)
+            if raw is None:
+                shutil.copyfileobj(spool.file, out, 1 << 16)
+            else:
+                shutil.copyfileobj(spool.file.buffer, raw, 1 << 20)
 
     def close(self) -> None:
         for spool in (self, *self._parts):

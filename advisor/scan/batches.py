@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -32,7 +33,7 @@ RUN_BYTES = 1 << 20
 #: Held back without a cut (one enormous host, or no host at all): give up splitting.
 MAX_HOLD = 16 << 20
 
-_HOST_START = re.compile(rb"<host[\s>]")
+HOST_START = re.compile(rb"<host[\s>]")
 _HOST_END = b"</host>"
 # Markup that makes a byte-level cut unsafe (comments, CDATA, DOCTYPE, processing instructions).
 _MARKUP = re.compile(rb"<[!?]")
@@ -53,17 +54,22 @@ _WRAP_START = b"<advisor-run>"
 _WRAP_END = b"</advisor-run>"
 
 
+#: What every XML parser of advisor is built with: no entities expanded, no DTD loaded, no
+#: network, libxml2's size limits kept; comments and processing instructions dropped.
+SAFE_PARSING: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+    "collect_ids": False,
+}
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLParser(**SAFE_PARSING)
 
 
 def parse_run(data: bytes) -> etree._Element | None:
@@ -75,7 +81,7 @@ def parse_run(data: bytes) -> etree._Element | None:
     # Other elements between hosts (<taskprogress>, <hosthint>, ...) are skipped, as the
     # streaming reader skips them. A <host> nested anywhere would be read differently.
     hosts = sum(1 for _ in root.iterchildren("host"))
-    return root if hosts == len(_HOST_START.findall(data)) else None
+    return root if hosts == len(HOST_START.findall(data)) else None
 
 
 @dataclass
@@ -107,14 +113,14 @@ class HostSplitter:
             return [Piece(buf)] if buf else []
         out: list[Piece] = []
         if self._mode == "prologue":
-            m = _HOST_START.search(buf)
+            m = HOST_START.search(buf)
             if m is None:
                 if final or len(buf) > MAX_HOLD:  # no hosts, or an odd, huge prologue
                     return self._stop(out, buf)
                 self._buf = buf
                 return out
             prologue = buf[: m.start()]
-            if not _safe_prologue(prologue):
+            if not safe_prologue(prologue):
                 return self._stop(out, buf)
             out.append(Piece(prologue))
             buf = buf[m.start() :]
@@ -149,7 +155,7 @@ class HostSplitter:
         return buf
 
 
-def _safe_prologue(prologue: bytes) -> bool:
+def safe_prologue(prologue: bytes) -> bool:
     m = _ROOT_START.search(prologue)
     if m is None or not _PROLOG.match(prologue[: m.start()]):
         return False

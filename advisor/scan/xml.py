@@ -30,7 +30,7 @@ from advisor.model import (
     ScriptResult,
     Service,
 )
-from advisor.scan.batches import RUN_BYTES, HostSplitter, Piece
+from advisor.scan.batches import RUN_BYTES, SAFE_PARSING, HostSplitter, Piece
 from advisor.scan.errors import ScanError
 from advisor.scan.sanitize import SanitizingReader
 
@@ -38,18 +38,7 @@ _TAGS = ("nmaprun", "host", "prescript", "postscript", "runstats")
 
 
 def _make_parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("start", "end"),
-        tag=_TAGS,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLPullParser(events=("start", "end"), tag=_TAGS, **SAFE_PARSING)
 
 
 _SHARED: dict[str, str] = {}
