@@ -20,10 +20,13 @@ from advisor.advise.accept import Acceptance, find_acceptance
 from advisor.advise.advice import (
     Advice,
     Placeable,
+    Verify,
+    VerifyAt,
     advice_for_context,
     advise,
     place,
     uses_host,
+    verify_at,
 )
 from advisor.advise.context import Clue, identify
 from advisor.advise.report import Counted, Outcome, Report, Skipped
@@ -50,6 +53,13 @@ class Options:
     """How it was chosen, as a message key and its detail (``assumed_given``, ``--os ...``)."""
     on_advice: Callable[[Advice], None] | None = None
     """Called for every advice (the JSON renderer streams findings through it)."""
+    on_repeat: Callable[[Advice, Location, Verify], None] | None = None
+    """With ``on_advice``: called instead of it for a finding that repeats one advised
+    earlier in the same context (same script result, port, service and assumed release)
+    and whose advice does not name the host, with the earlier advice, the repeat's location
+    and its verify steps. The advice ``on_advice`` would have got is ``first`` moved there:
+    ``replace(first, finding=first.finding.at(where), verify=verify)``. Lets a consumer
+    that only writes records skip building it (the JSON spool)."""
     progress: Callable[[int], None] | None = None
     on_host: Callable[[Host], None] | None = None
     """Called for every host read (``advisor diff`` records what was scanned)."""
@@ -202,6 +212,7 @@ def explain_part(
     # Server evidence and accepted risks look at each endpoint, so they advise every one.
     replay = options.reuse and options.evidence is None and not options.acceptances
     on_advice = options.on_advice
+    on_repeat = options.on_repeat if on_advice is not None else None
 
     assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None
     assumed_key: object = None
@@ -230,7 +241,10 @@ def explain_part(
             assert outcome is not None
             report.replay(outcome, bare)
             if on_advice is not None and isinstance(outcome, Counted):
-                on_advice(step.placed(template.finding.at(where)))
+                if on_repeat is not None and not step.host_specific:
+                    on_repeat(step.advice, where, step.verify_at(where))
+                else:
+                    on_advice(step.placed(template.finding.at(where)))
 
     def keep(advice: Advice) -> Outcome:
         finding = advice.finding
@@ -298,6 +312,12 @@ class _Step:
     outcome: Outcome
     advice: Advice
     context: Placeable | None = None
+    verify: VerifyAt | None = None
+
+    @property
+    def host_specific(self) -> bool:
+        """Whether the entry's fixes name the host (then every host's advice differs)."""
+        return uses_host(self.advice.entry)
 
     def placed(self, finding: Finding) -> Advice:
         """The same advice for ``finding`` (a repeat elsewhere), with its own verify commands.
@@ -306,11 +326,23 @@ class _Step:
         host (then every host's advice differs)."""
         first = self.advice
         result = MatchResult(first.verdict, first.entry)
-        if uses_host(first.entry):
+        if self.host_specific:
             return advise(finding, result, first.identity)
+        return place(self._context(), finding)
+
+    def verify_at(self, where: Location) -> Verify:
+        """The verify steps :meth:`placed` gives a repeat at ``where`` (same port and scope:
+        replays are keyed on them), without building its advice."""
+        if self.verify is None:
+            self.verify = verify_at(self._context(), where)
+        return self.verify.at(where)
+
+    def _context(self) -> Placeable:
         if self.context is None:
-            self.context = advice_for_context(finding, result, first.identity)
-        return place(self.context, finding)
+            first = self.advice
+            result = MatchResult(first.verdict, first.entry)
+            self.context = advice_for_context(first.finding, result, first.identity)
+        return self.context
 
 
 def _frozen_assumption(

@@ -12,6 +12,7 @@ Exit codes (also in README.md and ``advisor --help``):
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -67,6 +68,16 @@ def _load_kb(path: Path | None) -> KnowledgeBase:
         raise InputError(
             f"knowledge base is invalid: {exc.source}: {exc.problems[0]} (run 'advisor kb lint')"
         ) from None
+
+
+def _batch_gc() -> None:
+    """Tune the cyclic garbage collector for reading a scan: millions of short-lived objects
+    and next to no cycles. The youngest generation is collected every 10,000 allocations
+    instead of 700, and what start-up loaded (modules, knowledge base) is left out of
+    collections (and not copied into forked workers by them). About 5 % of a large scan's
+    time; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @contextmanager
@@ -287,6 +298,7 @@ def explain_cmd(
 ) -> None:
     """Explain the findings in SCAN (nmap -oX XML or nmap's normal text output; '-' for stdin)."""
     kb = _load_kb(knowledge)
+    _batch_gc()
     for entry_id in ignore:
         if kb.get(entry_id) is None:
             raise InputError(
@@ -310,6 +322,7 @@ def explain_cmd(
     if fmt_enum is Format.JSON:
         spool = FindingSpool()
         options.on_advice = spool.add
+        options.on_repeat = spool.repeat
     if os_id is not None:
         _apply_os(options, os_id)
     files = {

@@ -196,6 +196,7 @@ def _worker(
             options,
             progress=report_progress,
             on_advice=spool.add if spool is not None else None,
+            on_repeat=spool.repeat if spool is not None else None,
         )
         stream = io.BufferedReader(
             _PartRaw(path, cut.prologue, start, end, b"" if last else _CLOSE), 1 << 20
@@ -247,7 +248,8 @@ def explain_file(
 ) -> Report:
     """:func:`advisor.api.explain` for a file, in parallel when it is large enough.
 
-    ``spool``: where JSON findings go (``options.on_advice`` must then be ``spool.add``)."""
+    ``spool``: where JSON findings go (``options.on_advice`` and ``on_repeat`` must then be
+    ``spool.add`` and ``spool.repeat``)."""
     jobs = default_jobs() if jobs is None else jobs
     cut = None
     if options.evidence is None and options.on_host is None and not options.acceptances:

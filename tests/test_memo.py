@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from advisor.advise.advice import Advice
 from advisor.api import Options, explain
 from advisor.findings import host_findings, host_scripts, memo
 from advisor.findings.memo import FindingMemo
+from advisor.findings.model import Location
 from advisor.kb import KnowledgeBase
 from advisor.model import ScriptResult
 from advisor.render import Format, render
@@ -112,9 +114,11 @@ def test_text_scans_are_read_without_the_memo() -> None:
     assert seen.templates(script) is not seen.templates(script)
 
 
-def _json_via_spool(data: bytes, kb: KnowledgeBase, reuse: bool) -> str:
+def _json_via_spool(data: bytes, kb: KnowledgeBase, reuse: bool, repeat: bool = True) -> str:
     spool = FindingSpool()
     options = Options(reuse=reuse, today=NOW.date(), on_advice=spool.add)
+    if repeat:
+        options.on_repeat = spool.repeat
     report = explain(io.BytesIO(data), kb, options, source="x")
     out = io.StringIO()
     render(Format.JSON, report, out, kb, findings=spool)
@@ -128,6 +132,7 @@ def test_streamed_json_is_identical_with_replay(generated_scan: bytes, kb: Knowl
     for name, data in _inputs(generated_scan)[:8]:
         streamed = _json_via_spool(data, kb, reuse=True)
         assert streamed == _json_via_spool(data, kb, reuse=False), name
+        assert streamed == _json_via_spool(data, kb, reuse=True, repeat=False), name
         doc = json.loads(streamed)
         assert doc["schema"] == "advisor-report/2"
         assert {f["advice"] for f in doc["findings"]} <= set(doc["advice"])
@@ -142,6 +147,42 @@ def test_streamed_json_is_identical_with_replay(generated_scan: bytes, kb: Knowl
 
 def _shared_part(f: dict) -> tuple:  # type: ignore[type-arg]
     return (f["host"], f["port"] or 0, f["kb_id"] or "", f["advice"])
+
+
+def test_on_repeat_gets_what_on_advice_would(generated_scan: bytes, kb: KnowledgeBase) -> None:
+    """``on_repeat`` (first advice, where, verify) describes exactly the advice that
+    ``on_advice`` gets without it, in the same order."""
+    plain: list[Advice] = []
+    explain(io.BytesIO(generated_scan), kb, Options(on_advice=plain.append, today=NOW.date()))
+    rebuilt: list[Advice] = []
+    repeats = 0
+
+    def on_repeat(first: Advice, where: Location, verify: tuple[tuple[str, str], ...]) -> None:
+        nonlocal repeats
+        repeats += 1
+        rebuilt.append(replace(first, finding=first.finding.at(where), verify=verify))
+
+    options = Options(on_advice=rebuilt.append, on_repeat=on_repeat, today=NOW.date())
+    explain(io.BytesIO(generated_scan), kb, options)
+    assert repeats > len(plain) // 2  # most of a generated scan repeats
+    assert rebuilt == plain
+
+
+def test_repeated_records_equal_plain_encoding(generated_scan: bytes, kb: KnowledgeBase) -> None:
+    """The JSON writer's record for a repeat is the record of the advice it stands for."""
+    writer = FindingWriter()
+    checked = 0
+
+    def on_repeat(first: Advice, where: Location, verify: tuple[tuple[str, str], ...]) -> None:
+        nonlocal checked
+        checked += 1
+        advice = replace(first, finding=first.finding.at(where), verify=verify)
+        assert writer.repeat(first, where, verify) == writer(advice)
+        assert json.loads(writer(advice)) == _own(advice, writer.advice_id(advice))
+
+    options = Options(on_advice=writer, on_repeat=on_repeat, today=NOW.date())
+    explain(io.BytesIO(generated_scan), kb, options)
+    assert checked > 500
 
 
 def test_fast_json_records_equal_plain_encoding(generated_scan: bytes, kb: KnowledgeBase) -> None:

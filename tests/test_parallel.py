@@ -29,7 +29,9 @@ def _render(path: Path, kb: KnowledgeBase, jobs: int) -> dict[Format, str]:
     out: dict[Format, str] = {}
     for fmt in Format:
         spool = FindingSpool() if fmt is Format.JSON else None
-        options = Options(today=TODAY, on_advice=spool.add if spool else None)
+        options = Options(today=TODAY)
+        if spool is not None:
+            options.on_advice, options.on_repeat = spool.add, spool.repeat
         report = parallel.explain_file(str(path), kb, options, "scan.xml", jobs, spool)
         buf = io.StringIO()
         render(fmt, report, buf, kb, findings=spool)

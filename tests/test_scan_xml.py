@@ -66,6 +66,43 @@ def test_check_results_keep_newlines_and_indentation() -> None:
     assert script.output.startswith("\n  VULNERABLE:")
 
 
+_WHITESPACE_VALUES = b"""<?xml version="1.0"?>
+<nmaprun scanner="nmap" args="nmap" start="1" version="7.94" xmloutputversion="1.05">
+<host><status state="up"/><address addr="127.0.0.1" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="25"><state state="open" reason="syn-ack"/>
+<script id="x" output="o">
+  <elem key="space"> </elem>
+  <elem key="newline">
+</elem>
+  <elem key="reference">&#xa;</elem>
+  <elem key="padded">  a  </elem>
+  <elem key="empty"></elem>
+  <table key="t">
+    <elem>  </elem>
+  </table>
+</script></port></ports></host>
+</nmaprun>
+"""
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_whitespace_values_kept(threaded: bool) -> None:
+    """The parser drops whitespace between elements (half of a scan's nodes), never a
+    value: whitespace-only ``<elem>`` text is data."""
+    (host,) = list(open_scan(io.BytesIO(_WHITESPACE_VALUES), None, None, threaded))
+    script = host.ports[0].scripts[0]
+    values = [(c.key, c.value) for c in script.children if isinstance(c, NseElem)]
+    assert values == [
+        ("space", " "),
+        ("newline", "\n"),
+        ("reference", "\n"),
+        ("padded", "  a  "),
+        ("empty", ""),
+    ]
+    table = script.children[-1]
+    assert isinstance(table, NseTable) and table.values() == ["  "]
+
+
 def test_prescript_hostscript_postscript() -> None:
     scan, hosts = read(CORPUS / "libnmap__dionaea_prescript-hostscript-many-scripts.xml")
     assert len(scan.prescripts) == 6 and len(scan.postscripts) == 1

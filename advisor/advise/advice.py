@@ -17,6 +17,7 @@ from advisor.findings.model import (
     UNKNOWN_STATE,
     Finding,
     Kind,
+    Location,
 )
 from advisor.kb import MatchResult, Verdict
 from advisor.kb.schema import Condition, Entry, Fix, NotFix
@@ -134,12 +135,18 @@ def default_service_name(port: int | None, version: tuple[int, ...] | None) -> s
 
 def _fill(text: str, finding: Finding, service: str) -> str:
     loc = finding.location
-    host = loc.host
-    return (
-        text.replace("{service}", service)
-        .replace("{port}", str(loc.port) if loc.port is not None else "PORT")
-        .replace("{host}", host if loc.scope in ("port", "host") else "HOST")
-    )
+    return _host_for(loc).join(_fill_parts(text, loc, service))
+
+
+def _fill_parts(text: str, loc: Location, service: str) -> list[str]:
+    """``text`` with ``{service}`` and ``{port}`` filled in, split where the host goes."""
+    port = str(loc.port) if loc.port is not None else "PORT"
+    return text.replace("{service}", service).replace("{port}", port).split("{host}")
+
+
+def _host_for(loc: Location) -> str:
+    """What ``{host}`` becomes: the address, or ``HOST`` for pre- and post-scan scripts."""
+    return loc.host if loc.scope in ("port", "host") else "HOST"
 
 
 def _choose_fixes(
@@ -251,10 +258,7 @@ def place(placeable: Placeable, finding: Finding, service_name: str | None = Non
     """The advice of a context, for ``finding``: its own finding and verify commands."""
     t, verify = placeable
     if any("{" in cmd for cmd, _ in verify):
-        loc = finding.location
-        version = parse_version(t.identity.version)
-        service = service_name or default_service_name(loc.port, version)
-        filled = tuple((_fill(cmd, finding, service), expect) for cmd, expect in verify)
+        filled = verify_at(placeable, finding.location, service_name).at(finding.location)
     else:  # nothing to fill in: share the tuple
         filled = verify
     # positional construction: dataclasses.replace() is slow on this hot path
@@ -271,6 +275,34 @@ def place(placeable: Placeable, finding: Finding, service_name: str | None = Non
         t.not_fixes,
         filled,
         t.notes,
+    )
+
+
+Verify = tuple[tuple[str, str], ...]
+"""Verify steps: (command, what it should show)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyAt:
+    """A context's verify steps with the service and port filled in, each command split
+    where the host goes: :meth:`at` gives the steps :func:`place` gives a finding of that
+    context on any host, without building its advice."""
+
+    steps: tuple[tuple[tuple[str, ...], str], ...]
+
+    def at(self, location: Location) -> Verify:
+        host = _host_for(location)
+        return tuple((host.join(parts), expect) for parts, expect in self.steps)
+
+
+def verify_at(
+    placeable: Placeable, location: Location, service_name: str | None = None
+) -> VerifyAt:
+    """The verify steps of ``placeable`` for findings at ``location``'s port and scope."""
+    t, verify = placeable
+    service = service_name or default_service_name(location.port, parse_version(t.identity.version))
+    return VerifyAt(
+        tuple((tuple(_fill_parts(cmd, location, service)), expect) for cmd, expect in verify)
     )
 
 

@@ -20,9 +20,9 @@ import shutil
 import tempfile
 from typing import Any, Generic, TextIO, TypeVar, cast
 
-from advisor.advise.advice import Advice
+from advisor.advise.advice import Advice, Verify
 from advisor.advise.report import Report
-from advisor.findings.model import Finding
+from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.proof import proof_status
 from advisor.messages import note_english
@@ -122,6 +122,9 @@ class FindingWriter:
         self._by_text: dict[str, str] = {}
         self._static: _TwoGenerations[tuple[str, str, Finding]] = _TwoGenerations(2_000)
         self._expects: dict[str, str] = {}
+        self._repeats: _TwoGenerations[tuple[Advice, str, str]] = _TwoGenerations(2_000)
+        self._where: Location | None = None
+        self._where_text = ""
         self.advice: dict[str, dict[str, Any]] = {}
 
     def advice_id(self, advice: Advice) -> str:
@@ -168,9 +171,26 @@ class FindingWriter:
 
     def __call__(self, advice: Advice) -> str:
         """One finding's record: the same JSON as ``json.dumps(_own(advice, id))``."""
+        static = self._static_parts(advice)
+        return self._record(advice.finding.location, static[0], advice.verify, static[1])
+
+    def repeat(self, first: Advice, where: Location, verify: Verify) -> str:
+        """The record of ``first``'s finding repeated at ``where`` with ``verify`` (see
+        :attr:`advisor.api.Options.on_repeat`): what :meth:`__call__` gives for
+        ``replace(first, finding=first.finding.at(where), verify=verify)``."""
+        hit = self._repeats.get(id(first))
+        if hit is None or hit[0] is not first:
+            static = self._static_parts(first)
+            # the advice stays referenced so that its id stays unique
+            hit = (first, static[0], static[1])
+            self._repeats.put(id(first), hit)
+        return self._record(where, hit[1], verify, hit[2])
+
+    def _static_parts(self, advice: Advice) -> tuple[str, str, Finding]:
+        """The encoded parts of a record that do not name the endpoint: from ``"script"`` to
+        ``"advice"``, and ``"nmap"``."""
         name = self.advice_id(advice)
         f = advice.finding
-        loc = f.location
         # Repeats of a finding share its field objects (Finding.at), so their identities
         # key the cache; the cached value keeps the finding, so the ids stay unique.
         static_key = (
@@ -201,18 +221,23 @@ class FindingWriter:
                 f,
             )
             self._static.put(static_key, static)
-        service = loc.service.name if loc.service and loc.service.name else None
+        return static
+
+    def _record(self, loc: Location, middle: str, verify: Verify, nmap: str) -> str:
+        if loc is not self._where:  # a port's findings come together: encode it once
+            service = loc.service.name if loc.service and loc.service.name else None
+            self._where = loc
+            self._where_text = (
+                f'{{"host": {_str(loc.host)}, "hostname": {_opt(loc.hostname)}, '
+                f'"port": {_num(loc.port)}, "protocol": {_opt(loc.protocol)}, '
+                f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, '
+            )
         expects = self._expects
-        verify = ", ".join(
+        steps = ", ".join(
             f'{{"command": {_str(cmd)}, "expect": {expects.get(exp) or self._expect(exp)}}}'
-            for cmd, exp in advice.verify
+            for cmd, exp in verify
         )
-        return (
-            f'{{"host": {_str(loc.host)}, "hostname": {_opt(loc.hostname)}, '
-            f'"port": {_num(loc.port)}, "protocol": {_opt(loc.protocol)}, '
-            f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, {static[0]}, '
-            f'"verify": [{verify}], "nmap": {static[1]}}}'
-        )
+        return f'{self._where_text}{middle}, "verify": [{steps}], "nmap": {nmap}}}'
 
 
 class _TwoGenerations(Generic[V]):
@@ -268,6 +293,12 @@ class FindingSpool:
 
     def add(self, advice: Advice) -> None:
         self._pending.append(self.writer(advice))
+        if len(self._pending) >= 512:
+            self.flush()
+
+    def repeat(self, first: Advice, where: Location, verify: Verify) -> None:
+        """:attr:`advisor.api.Options.on_repeat`: a repeat of ``first``'s finding."""
+        self._pending.append(self.writer.repeat(first, where, verify))
         if len(self._pending) >= 512:
             self.flush()
 
