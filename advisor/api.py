@@ -20,13 +20,11 @@ from advisor.advise.accept import Acceptance, find_acceptance
 from advisor.advise.advice import (
     Advice,
     Placeable,
-    Verify,
     VerifyAt,
     advice_for_context,
     advise,
     place,
     uses_host,
-    verify_at,
 )
 from advisor.advise.context import Clue, identify
 from advisor.advise.report import Counted, Outcome, Report, Skipped
@@ -53,13 +51,13 @@ class Options:
     """How it was chosen, as a message key and its detail (``assumed_given``, ``--os ...``)."""
     on_advice: Callable[[Advice], None] | None = None
     """Called for every advice (the JSON renderer streams findings through it)."""
-    on_repeat: Callable[[Advice, Location, Verify], None] | None = None
+    on_repeat: Callable[[Advice, Location, VerifyAt], None] | None = None
     """With ``on_advice``: called instead of it for a finding that repeats one advised
     earlier in the same context (same script result, port, service and assumed release)
     and whose advice does not name the host, with the earlier advice, the repeat's location
-    and its verify steps. The advice ``on_advice`` would have got is ``first`` moved there:
-    ``replace(first, finding=first.finding.at(where), verify=verify)``. Lets a consumer
-    that only writes records skip building it (the JSON spool)."""
+    and the context's verify steps. The advice ``on_advice`` would have got is ``first``
+    moved there: ``replace(first, finding=first.finding.at(where), verify=verify.at(where))``.
+    Lets a consumer that only writes records skip building it (the JSON spool)."""
     progress: Callable[[int], None] | None = None
     on_host: Callable[[Host], None] | None = None
     """Called for every host read (``advisor diff`` records what was scanned)."""
@@ -242,7 +240,7 @@ def explain_part(
             report.replay(outcome, bare)
             if on_advice is not None and isinstance(outcome, Counted):
                 if on_repeat is not None and not step.host_specific:
-                    on_repeat(step.advice, where, step.verify_at(where))
+                    on_repeat(step.advice, where, step.context()[1])
                 else:
                     on_advice(step.placed(template.finding.at(where)))
 
@@ -311,8 +309,7 @@ class _Step:
 
     outcome: Outcome
     advice: Advice
-    context: Placeable | None = None
-    verify: VerifyAt | None = None
+    placeable: Placeable | None = None
 
     @property
     def host_specific(self) -> bool:
@@ -325,24 +322,17 @@ class _Step:
         The memoised context is looked up once and kept, unless the entry's fixes name the
         host (then every host's advice differs)."""
         first = self.advice
-        result = MatchResult(first.verdict, first.entry)
         if self.host_specific:
-            return advise(finding, result, first.identity)
-        return place(self._context(), finding)
+            return advise(finding, MatchResult(first.verdict, first.entry), first.identity)
+        return place(self.context(), finding)
 
-    def verify_at(self, where: Location) -> Verify:
-        """The verify steps :meth:`placed` gives a repeat at ``where`` (same port and scope:
-        replays are keyed on them), without building its advice."""
-        if self.verify is None:
-            self.verify = verify_at(self._context(), where)
-        return self.verify.at(where)
-
-    def _context(self) -> Placeable:
-        if self.context is None:
+    def context(self) -> Placeable:
+        """The advice of this step's context (replays share port, scope and service)."""
+        if self.placeable is None:
             first = self.advice
             result = MatchResult(first.verdict, first.entry)
-            self.context = advice_for_context(first.finding, result, first.identity)
-        return self.context
+            self.placeable = advice_for_context(first.finding, result, first.identity)
+        return self.placeable
 
 
 def _frozen_assumption(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from advisor.advise.advice import Advice
+from advisor.advise.advice import Advice, VerifyAt
 from advisor.api import Options, explain
 from advisor.findings import host_findings, host_scripts, memo
 from advisor.findings.memo import FindingMemo
@@ -157,10 +157,10 @@ def test_on_repeat_gets_what_on_advice_would(generated_scan: bytes, kb: Knowledg
     rebuilt: list[Advice] = []
     repeats = 0
 
-    def on_repeat(first: Advice, where: Location, verify: tuple[tuple[str, str], ...]) -> None:
+    def on_repeat(first: Advice, where: Location, verify: VerifyAt) -> None:
         nonlocal repeats
         repeats += 1
-        rebuilt.append(replace(first, finding=first.finding.at(where), verify=verify))
+        rebuilt.append(replace(first, finding=first.finding.at(where), verify=verify.at(where)))
 
     options = Options(on_advice=rebuilt.append, on_repeat=on_repeat, today=NOW.date())
     explain(io.BytesIO(generated_scan), kb, options)
@@ -173,12 +173,15 @@ def test_repeated_records_equal_plain_encoding(generated_scan: bytes, kb: Knowle
     writer = FindingWriter()
     checked = 0
 
-    def on_repeat(first: Advice, where: Location, verify: tuple[tuple[str, str], ...]) -> None:
+    def on_repeat(first: Advice, where: Location, verify: VerifyAt) -> None:
         nonlocal checked
         checked += 1
-        advice = replace(first, finding=first.finding.at(where), verify=verify)
-        assert writer.repeat(first, where, verify) == writer(advice)
-        assert json.loads(writer(advice)) == _own(advice, writer.advice_id(advice))
+        # the host is escaped in the commands as anywhere else (hostile text)
+        odd = replace(where, host='10.0.0.1"\\</x>\u2028\x1b', hostname="a\tb")
+        for at in (where, odd):
+            advice = replace(first, finding=first.finding.at(at), verify=verify.at(at))
+            assert writer.repeat(first, at, verify) == writer(advice)
+            assert json.loads(writer(advice)) == _own(advice, writer.advice_id(advice))
 
     options = Options(on_advice=writer, on_repeat=on_repeat, today=NOW.date())
     explain(io.BytesIO(generated_scan), kb, options)

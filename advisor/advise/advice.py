@@ -200,7 +200,7 @@ def _choose_fixes(
     return tuple(chosen)
 
 
-_ADVICE_CACHE: dict[tuple[object, ...], tuple[Advice, tuple[tuple[str, str], ...]]] = {}
+_ADVICE_CACHE: dict[tuple[object, ...], Placeable] = {}
 
 
 def advise(
@@ -214,7 +214,7 @@ def advise(
     Memoised on everything the advice depends on except the finding's address: a large scan
     repeats the same few contexts thousands of times. Verify commands, which name the host,
     are filled in for each finding."""
-    return place(advice_for_context(finding, result, identity, service_name), finding, service_name)
+    return place(advice_for_context(finding, result, identity, service_name), finding)
 
 
 def advice_for_context(
@@ -246,21 +246,58 @@ def advice_for_context(
     if hit is None:
         if len(_ADVICE_CACHE) > 8_000:
             _ADVICE_CACHE.clear()
-        hit = _ADVICE_CACHE[key] = _advise(finding, result, identity, service_name)
+        advice, verify = _advise(finding, result, identity, service_name)
+        hit = _ADVICE_CACHE[key] = (advice, _verify_at(verify, advice, loc, service_name))
     return hit
 
 
-Placeable = tuple["Advice", tuple[tuple[str, str], ...]]
-"""Advice for a context, and its verify commands before the endpoint is filled in."""
+Verify = tuple[tuple[str, str], ...]
+"""Verify steps: (command, what it should show)."""
 
 
-def place(placeable: Placeable, finding: Finding, service_name: str | None = None) -> Advice:
+@dataclass(frozen=True, slots=True)
+class VerifyAt:
+    """A context's verify steps with the service and port filled in, each command split
+    where the host goes: :meth:`at` gives any finding of that context its steps."""
+
+    steps: tuple[tuple[tuple[str, ...], str], ...]
+    fixed: Verify | None = None
+    """The steps, when no command names the host (one tuple shared by every finding)."""
+
+    def at(self, location: Location) -> Verify:
+        if self.fixed is not None:
+            return self.fixed
+        host = _host_for(location)
+        return tuple((host.join(parts), expect) for parts, expect in self.steps)
+
+    @staticmethod
+    def host(location: Location) -> str:
+        """What the commands name as the host at ``location``."""
+        return _host_for(location)
+
+
+def _verify_at(
+    verify: Verify, advice: Advice, location: Location, service_name: str | None
+) -> VerifyAt:
+    """``verify`` filled in for findings at ``location``'s port and scope (the advice
+    cache's key holds both), all but the host."""
+    if not any("{" in cmd for cmd, _ in verify):
+        return VerifyAt(tuple(((cmd,), expect) for cmd, expect in verify), verify)
+    version = parse_version(advice.identity.version)
+    service = service_name or default_service_name(location.port, version)
+    steps = tuple((tuple(_fill_parts(cmd, location, service)), exp) for cmd, exp in verify)
+    if all(len(parts) == 1 for parts, _ in steps):
+        return VerifyAt(steps, tuple((parts[0], expect) for parts, expect in steps))
+    return VerifyAt(steps)
+
+
+Placeable = tuple[Advice, VerifyAt]
+"""Advice for a context, and its verify steps before the host is filled in."""
+
+
+def place(placeable: Placeable, finding: Finding) -> Advice:
     """The advice of a context, for ``finding``: its own finding and verify commands."""
     t, verify = placeable
-    if any("{" in cmd for cmd, _ in verify):
-        filled = verify_at(placeable, finding.location, service_name).at(finding.location)
-    else:  # nothing to fill in: share the tuple
-        filled = verify
     # positional construction: dataclasses.replace() is slow on this hot path
     return Advice(
         finding,
@@ -273,36 +310,8 @@ def place(placeable: Placeable, finding: Finding, service_name: str | None = Non
         t.false_positives,
         t.fixes,
         t.not_fixes,
-        filled,
+        verify.at(finding.location),
         t.notes,
-    )
-
-
-Verify = tuple[tuple[str, str], ...]
-"""Verify steps: (command, what it should show)."""
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyAt:
-    """A context's verify steps with the service and port filled in, each command split
-    where the host goes: :meth:`at` gives the steps :func:`place` gives a finding of that
-    context on any host, without building its advice."""
-
-    steps: tuple[tuple[tuple[str, ...], str], ...]
-
-    def at(self, location: Location) -> Verify:
-        host = _host_for(location)
-        return tuple((host.join(parts), expect) for parts, expect in self.steps)
-
-
-def verify_at(
-    placeable: Placeable, location: Location, service_name: str | None = None
-) -> VerifyAt:
-    """The verify steps of ``placeable`` for findings at ``location``'s port and scope."""
-    t, verify = placeable
-    service = service_name or default_service_name(location.port, parse_version(t.identity.version))
-    return VerifyAt(
-        tuple((tuple(_fill_parts(cmd, location, service)), expect) for cmd, expect in verify)
     )
 
 

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from typing import Any, Generic, TextIO, TypeVar, cast
 
-from advisor.advise.advice import Advice, Verify
+from advisor.advise.advice import Advice, VerifyAt
 from advisor.advise.report import Report
 from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase, Verdict
@@ -123,6 +123,7 @@ class FindingWriter:
         self._static: _TwoGenerations[tuple[str, str, Finding]] = _TwoGenerations(2_000)
         self._expects: dict[str, str] = {}
         self._repeats: _TwoGenerations[tuple[Advice, str, str]] = _TwoGenerations(2_000)
+        self._verify: _TwoGenerations[tuple[VerifyAt, list[str]]] = _TwoGenerations(2_000)
         self._where: Location | None = None
         self._where_text = ""
         self.advice: dict[str, dict[str, Any]] = {}
@@ -172,19 +173,29 @@ class FindingWriter:
     def __call__(self, advice: Advice) -> str:
         """One finding's record: the same JSON as ``json.dumps(_own(advice, id))``."""
         static = self._static_parts(advice)
-        return self._record(advice.finding.location, static[0], advice.verify, static[1])
+        expects = self._expects
+        steps = ", ".join(
+            f'{{"command": {_str(cmd)}, "expect": {expects.get(exp) or self._expect(exp)}}}'
+            for cmd, exp in advice.verify
+        )
+        return self._record(advice.finding.location, static[0], steps, static[1])
 
-    def repeat(self, first: Advice, where: Location, verify: Verify) -> str:
-        """The record of ``first``'s finding repeated at ``where`` with ``verify`` (see
+    def repeat(self, first: Advice, where: Location, verify: VerifyAt) -> str:
+        """The record of ``first``'s finding repeated at ``where`` (see
         :attr:`advisor.api.Options.on_repeat`): what :meth:`__call__` gives for
-        ``replace(first, finding=first.finding.at(where), verify=verify)``."""
+        ``replace(first, finding=first.finding.at(where), verify=verify.at(where))``."""
         hit = self._repeats.get(id(first))
         if hit is None or hit[0] is not first:
             static = self._static_parts(first)
             # the advice stays referenced so that its id stays unique
             hit = (first, static[0], static[1])
             self._repeats.put(id(first), hit)
-        return self._record(where, hit[1], verify, hit[2])
+        pieces = self._verify.get(id(verify))
+        if pieces is None or pieces[0] is not verify:
+            pieces = (verify, _verify_pieces(verify))
+            self._verify.put(id(verify), pieces)
+        host = cast(str, _str(verify.host(where)))[1:-1]
+        return self._record(where, hit[1], host.join(pieces[1]), hit[2])
 
     def _static_parts(self, advice: Advice) -> tuple[str, str, Finding]:
         """The encoded parts of a record that do not name the endpoint: from ``"script"`` to
@@ -223,7 +234,7 @@ class FindingWriter:
             self._static.put(static_key, static)
         return static
 
-    def _record(self, loc: Location, middle: str, verify: Verify, nmap: str) -> str:
+    def _record(self, loc: Location, middle: str, verify: str, nmap: str) -> str:
         if loc is not self._where:  # a port's findings come together: encode it once
             service = loc.service.name if loc.service and loc.service.name else None
             self._where = loc
@@ -232,12 +243,20 @@ class FindingWriter:
                 f'"port": {_num(loc.port)}, "protocol": {_opt(loc.protocol)}, '
                 f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, '
             )
-        expects = self._expects
-        steps = ", ".join(
-            f'{{"command": {_str(cmd)}, "expect": {expects.get(exp) or self._expect(exp)}}}'
-            for cmd, exp in verify
-        )
-        return f'{self._where_text}{middle}, "verify": [{steps}], "nmap": {nmap}}}'
+        return f'{self._where_text}{middle}, "verify": [{verify}], "nmap": {nmap}}}'
+
+
+def _verify_pieces(verify: VerifyAt) -> list[str]:
+    """The encoded ``"verify"`` steps of a context, split where the (encoded) host goes.
+
+    JSON escapes character by character, so encoding the pieces apart and joining them
+    with the encoded host gives the encoding of the filled-in commands."""
+    pieces = [""]
+    for i, (parts, expect) in enumerate(verify.steps):
+        pieces[-1] += (", " if i else "") + '{"command": "' + _str(parts[0])[1:-1]
+        pieces.extend(cast(str, _str(part))[1:-1] for part in parts[1:])
+        pieces[-1] += f'", "expect": {_str(expect)}}}'
+    return pieces
 
 
 class _TwoGenerations(Generic[V]):
@@ -296,7 +315,7 @@ class FindingSpool:
         if len(self._pending) >= 512:
             self.flush()
 
-    def repeat(self, first: Advice, where: Location, verify: Verify) -> None:
+    def repeat(self, first: Advice, where: Location, verify: VerifyAt) -> None:
         """:attr:`advisor.api.Options.on_repeat`: a repeat of ``first``'s finding."""
         self._pending.append(self.writer.repeat(first, where, verify))
         if len(self._pending) >= 512:
