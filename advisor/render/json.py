@@ -227,8 +227,8 @@ class FindingWriter:
             own = _own(advice, name)
             middle = {k: own[k] for k in _MIDDLE}
             static = (
-                json.dumps(middle, ensure_ascii=False)[1:-1],
-                json.dumps(own["nmap"], ensure_ascii=False),
+                _encode(middle)[1:-1],
+                _encode(own["nmap"]),
                 f,
             )
             self._static.put(static_key, static)
@@ -286,6 +286,8 @@ class _TwoGenerations(Generic[V]):
 
 _MIDDLE = ("script", "kind", "title", "state", "ids", "kb_id", "severity", "advice")
 _str = json.encoder.encode_basestring  # the C-accelerated escaper json.dumps uses
+#: ``json.dumps(value, ensure_ascii=False)`` without building an encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _opt(value: str | None) -> str:
