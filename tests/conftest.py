@@ -4,6 +4,7 @@ tests/lab/ and is registered here as a plugin."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ import pytest
 from advisor.kb import KnowledgeBase
 
 pytest_plugins = ["tests.lab.fixtures"]
+
+# The knowledge base cache (advisor/kb/cache.py) of this test run, not the user's; the CLI
+# subprocesses the tests start inherit it.
+_CACHE = tempfile.TemporaryDirectory(prefix="advisor-test-cache-")
+os.environ["ADVISOR_CACHE_DIR"] = _CACHE.name
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

@@ -8,13 +8,13 @@ result, or that nothing is known about it.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from advisor.findings.model import NOT_VULNERABLE, Finding, Kind
+from advisor.kb.cache import parse_files
 from advisor.kb.schema import Entry, EntryError, parse_entry
 
 __all__ = ["Entry", "EntryError", "KnowledgeBase", "MatchResult", "Verdict", "knowledge_dir"]
@@ -91,13 +91,10 @@ class KnowledgeBase:
         files = sorted((root / "entries").glob("*.toml"))
         if not files:
             errors.append(EntryError(str(root), [f"no entries found in {root / 'entries'}"]))
-        for path in files:
+        for path, data in zip(files, parse_files(files), strict=True):
             name = path.name
-            try:
-                with path.open("rb") as fh:
-                    data = tomllib.load(fh)
-            except tomllib.TOMLDecodeError as exc:
-                errors.append(EntryError(name, [f"not valid TOML: {exc}"]))
+            if isinstance(data, str):
+                errors.append(EntryError(name, [data]))
                 continue
             try:
                 entry = parse_entry(data, name)
