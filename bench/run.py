@@ -12,9 +12,12 @@ For each size N (default 1,000 and 10,000 hosts; add 100,000 with ``--sizes``) t
    its own lxml-extract run next to it;
 3. takes wall time (``time.perf_counter`` around the whole process) and peak memory: the
    larger of GNU ``/usr/bin/time -f %M`` wrapped around it (the "Maximum resident set size"
-   of ``time -v``: the largest single process) and the peak of the *sum* of the proportional
-   set sizes of the whole process tree, sampled every 20 ms (advisor reads big files with
-   one worker process per CPU);
+   of ``time -v``: the largest single process) and, for advisor (which reads big files with
+   one worker process per CPU), the peak of the *sum* of the proportional set sizes of the
+   whole process tree, sampled every 20 ms in one extra, untimed run per format and size.
+   Sampling is kept out of the timed runs because it slows what it watches: reading
+   ``smaps_rollup`` walks the process's page tables under its memory lock, which stalled
+   libnmap's 10k parse (1.2 GB of heap) by 22 % and advisor by 12 % on the reference VM;
 4. reports medians of the *paired* ratios (advisor / lxml-extract from the same round,
    libnmap / advisor and xsltproc / advisor(html) from the same round).
 
@@ -57,6 +60,8 @@ E2E_LIMIT = 1.5
 #: The end-to-end target is judged from this size up: below it advisor's fixed start-up
 #: (imports, knowledge base, templates: about 0.3 s here) is a large share of a sub-second run.
 E2E_FROM = 10_000
+#: ``Sample.round`` of the untimed run that samples an advisor run's memory.
+MEMORY_ROUND = -1
 LIBNMAP_SPEEDUP = 2.0
 XSLT_SPEEDUP = 10.0
 LINEAR_LIMIT = 1.3
@@ -106,9 +111,10 @@ class Results:
 GNU_TIME = "/usr/bin/time"
 
 
-def run_one(job: Job, timeout: float) -> tuple[float, int, int, str, float]:
+def run_one(job: Job, timeout: float, sample: bool = False) -> tuple[float, int, int, str, float]:
     """Run argv under GNU time; return (wall seconds, peak RSS KiB, exit code, stderr tail,
-    CPU seconds).
+    CPU seconds). ``sample``: also sample the process tree's summed PSS (:class:`TreeRss`;
+    slows the run, so not for timed runs).
 
     Peak RSS is GNU time's ``%M`` (the "Maximum resident set size" of ``time -v``): the
     ``ru_maxrss`` that ``wait4`` returns for the measured process. The process is forked by
@@ -132,12 +138,14 @@ def run_one(job: Job, timeout: float) -> tuple[float, int, int, str, float]:
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
         timer.start()
         sampler = TreeRss(proc.pid)
-        sampler.start()
+        if sample:
+            sampler.start()
         try:
             rc = proc.wait()
         finally:
             timer.cancel()
-            sampler.stop()
+            if sample:
+                sampler.stop()
         wall = time.perf_counter() - t0
     lines = timef.read_text(errors="replace").strip().splitlines() if timef.exists() else []
     rss = 0
@@ -411,22 +419,49 @@ def measure_size(
             )
             if job.output is not None and not ns.keep_outputs:
                 job.output.unlink(missing_ok=True)
+    # Memory of the runs that fork workers: one untimed run each with the PSS sampler.
+    for job in seq:
+        if not job.tool.startswith("advisor"):
+            continue
+        if job.output is not None:
+            job.output.unlink(missing_ok=True)
+        wall, rss, rc, err, cpu = run_one(job, timeout, sample=True)
+        ok = rc in job.ok_codes
+        note = "memory pass" if ok else f"exit {rc}: {err}"[:300]
+        results.samples.append(
+            Sample(size, MEMORY_ROUND, job.tool, wall, rss, 0 if ok else rc or -1, 0, note, cpu)
+        )
+        print(
+            f"  N={size:>6} memory pass   {job.tool:<14} {mib(rss):8.1f} MiB rc={rc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if job.output is not None and not ns.keep_outputs:
+            job.output.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------
 # analysis
 
 
-def samples_for(res: Results, size: int, tool: str, ok_only: bool = True) -> list[Sample]:
+def samples_for(
+    res: Results, size: int, tool: str, ok_only: bool = True, memory: bool = False
+) -> list[Sample]:
+    """A tool's runs at one size: the timed ones, and with ``memory`` its memory pass too."""
     return [
-        s for s in res.samples if s.size == size and s.tool == tool and (s.rc == 0 or not ok_only)
+        s
+        for s in res.samples
+        if s.size == size
+        and s.tool == tool
+        and (s.rc == 0 or not ok_only)
+        and (memory or s.round != MEMORY_ROUND)
     ]
 
 
 def paired(res: Results, size: int, num: str, den: str) -> list[float]:
     """num/den wall-time ratios, one per round in which both ran (the adjacent pair)."""
     out: list[float] = []
-    rounds = sorted({s.round for s in res.samples if s.size == size})
+    rounds = sorted({s.round for s in res.samples if s.size == size} - {MEMORY_ROUND})
     for r in rounds:
         a = [
             s
@@ -479,9 +514,10 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
         "* wall = whole process (start-up included), median (min–max) over rounds; cpu = user + "
         "system seconds of the process and its workers (median; advisor reads files over 8 MB "
         "with one process per CPU, so its cpu exceeds its wall); peak RSS = "
-        "the larger of GNU `/usr/bin/time -f %M` (largest process) and the sampled peak of the "
-        "summed PSS of the process and its workers (max over rounds); ratios = median of the "
-        "per-round "
+        "the larger of GNU `/usr/bin/time -f %M` (largest process, every run) and, for advisor, "
+        "the peak of the summed PSS of the process and its workers sampled every 20 ms in one "
+        "extra untimed run (sampling slows the sampled process, so timed runs are not "
+        "sampled); ratios = median of the per-round "
         "paired ratios (adjacent runs)",
         "",
         "| N hosts | file | tool | rounds | wall s | cpu s | peak RSS MiB | paired ratio |",
@@ -508,7 +544,7 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
                 continue
             ok = [s for s in all_s if s.rc == 0]
             walls = [s.wall_s for s in ok]
-            rss = max(s.rss_kib for s in all_s)
+            rss = max(s.rss_kib for s in samples_for(res, size, tool, False, memory=True))
             if tool.startswith("advisor"):
                 ratios = paired(res, size, tool, "lxml-extract")
                 ratio = f"{med(ratios):.2f}× lxml-extract" if ratios else "–"
@@ -552,7 +588,7 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
         ok_all = True
         rss_detail = []
         for tool in adv_tools:
-            ss = samples_for(res, big, tool, ok_only=False)
+            ss = samples_for(res, big, tool, ok_only=False, memory=True)
             done = bool(ss) and all(s.rc == 0 for s in ss)
             peak = max((s.rss_kib for s in ss), default=0)
             worst = max(worst, mib(peak))
