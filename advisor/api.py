@@ -310,11 +310,11 @@ class _Step:
     outcome: Outcome
     advice: Advice
     placeable: Placeable | None = None
+    host_specific: bool = field(init=False)
+    """Whether the entry's fixes name the host (then every host's advice differs)."""
 
-    @property
-    def host_specific(self) -> bool:
-        """Whether the entry's fixes name the host (then every host's advice differs)."""
-        return uses_host(self.advice.entry)
+    def __post_init__(self) -> None:
+        self.host_specific = uses_host(self.advice.entry)
 
     def placed(self, finding: Finding) -> Advice:
         """The same advice for ``finding`` (a repeat elsewhere), with its own verify commands.

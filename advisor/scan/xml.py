@@ -189,7 +189,7 @@ _SERVICES: dict[tuple[object, ...], Service] = {}
 def _service(el: etree._Element) -> Service:
     """The port's service; equal ``<service>`` elements give the same object (a large scan has
     few distinct ones, and the advise stage keys its caches on them)."""
-    cpes = tuple(c.text for c in el.iterchildren("cpe") if c.text)
+    cpes = tuple([c.text for c in el.iterchildren("cpe") if c.text]) if len(el) else ()
     key = (tuple(el.items()), cpes)
     service = _SERVICES.get(key)
     if service is None:
@@ -218,22 +218,27 @@ def _new_service(el: etree._Element, cpes: tuple[str, ...]) -> Service:
 def _port(el: etree._Element) -> Port:
     state_el = service_el = None
     scripts: list[ScriptResult] = []
-    for child in el.iterchildren("state", "service", "script"):
+    for child in el:
         tag = child.tag
         if tag == "script":
             scripts.append(script_from_element(child))
         elif tag == "state":
             if state_el is None:
                 state_el = child
-        elif service_el is None:
+        elif tag == "service" and service_el is None:
             service_el = child
+    get = el.get
+    if state_el is not None:
+        state, reason = state_el.get("state", ""), state_el.get("reason", "")
+    else:
+        state = reason = ""
     return Port(
-        protocol=_shared(el.get("protocol") or "tcp"),
-        portid=_port_number(el.get("portid")),
-        state=state_el.get("state", "") if state_el is not None else "",
-        reason=state_el.get("reason", "") if state_el is not None else "",
-        service=_service(service_el) if service_el is not None else None,
-        scripts=tuple(scripts),
+        _shared(get("protocol") or "tcp"),
+        _port_number(get("portid")),
+        state,
+        reason,
+        _service(service_el) if service_el is not None else None,
+        tuple(scripts),
     )
 
 
