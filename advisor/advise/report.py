@@ -115,9 +115,17 @@ class Skipped:
     """Not counted anywhere (``--ignore``)."""
 
 
-Outcome = Counted | Clean | Skipped | None
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Output of a script advisor has no entry for, counted under ``script`` once its
+    samples are complete (a repeat then only adds a count and an endpoint)."""
+
+    script: str
+
+
+Outcome = Counted | Clean | Skipped | Unknown | None
 """What :meth:`Report.add` did with an advice; None when it cannot simply be repeated
-(output kept as an unknown script, a finding under an accepted risk)."""
+(output kept as a sample of an unknown script, a finding under an accepted risk)."""
 
 
 @dataclass
@@ -176,11 +184,12 @@ class Report:
         if advice.verdict is Verdict.UNKNOWN and finding.kind in (Kind.OUTPUT,):
             unknown = self.unknown.setdefault(finding.script, UnknownScript(finding.script))
             unknown.count += 1
-            if len(unknown.samples) < UNKNOWN_SAMPLES:
-                unknown.samples.append(finding)
             if len(unknown.endpoints) < UNKNOWN_ENDPOINTS:
                 unknown.endpoints.append(finding.location.endpoint)
-            return None
+            if len(unknown.samples) < UNKNOWN_SAMPLES:
+                unknown.samples.append(finding)
+                return None  # a repeat may still be a sample: advise it again
+            return Unknown(finding.script)
         entry = advice.entry
         key = entry.id if entry else f"{finding.script}|{finding.title}"
         group = self.groups.get(key)
@@ -218,7 +227,7 @@ class Report:
         self.replay(outcome, loc)
         return outcome
 
-    def replay(self, outcome: Counted | Clean | Skipped, location: Location) -> None:
+    def replay(self, outcome: Counted | Clean | Skipped | Unknown, location: Location) -> None:
         """Count one more endpoint with the same advice as an earlier :meth:`add`.
 
         ``location`` should carry no service (it is kept for every endpoint)."""
@@ -226,6 +235,12 @@ class Report:
             return
         if isinstance(outcome, Clean):
             self.clean[outcome.title] += 1
+            return
+        if isinstance(outcome, Unknown):
+            unknown = self.unknown[outcome.script]
+            unknown.count += 1
+            if len(unknown.endpoints) < UNKNOWN_ENDPOINTS:
+                unknown.endpoints.append(location.endpoint)
             return
         group = outcome.group
         group.count += 1
