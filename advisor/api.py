@@ -213,7 +213,8 @@ def explain_part(
     on_repeat = options.on_repeat if on_advice is not None else None
 
     assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None
-    assumed_key: object = None
+    assumed_ids: dict[object, int] = {None: 0}
+    assumed_key = 0
 
     def take(finding: Finding) -> list[_Step]:
         """Advise a finding; the steps taken, to replay for its repeats."""
@@ -275,10 +276,11 @@ def explain_part(
         report.hosts_read += 1
         if options.on_host is not None:
             options.on_host(host)
-        assumed = (
-            _assumed_release(host) if options.os_defaults is None and options.guess_os else None
-        )
-        assumed_key = _frozen_assumption(assumed)
+        guess = _assumed_release(host) if options.os_defaults is None and options.guess_os else None
+        if guess is not assumed:  # equal hosts get the same (cached) guess
+            assumed = guess
+            # a small int stands for the assumption in replay keys (hashed at every finding)
+            assumed_key = assumed_ids.setdefault(_frozen_assumption(guess), len(assumed_ids))
         if host.status == "up":
             report.hosts_up += 1
         report.ports_open += sum(1 for p in host.ports if p.state.startswith("open"))
