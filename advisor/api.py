@@ -51,13 +51,14 @@ class Options:
     """How it was chosen, as a message key and its detail (``assumed_given``, ``--os ...``)."""
     on_advice: Callable[[Advice], None] | None = None
     """Called for every advice (the JSON renderer streams findings through it)."""
-    on_repeat: Callable[[Advice, Location, VerifyAt], None] | None = None
+    on_repeat: Callable[[Advice, Finding, Location, VerifyAt], None] | None = None
     """With ``on_advice``: called instead of it for a finding that repeats one advised
     earlier in the same context (same script result, port, service and assumed release)
-    and whose advice does not name the host, with the earlier advice, the repeat's location
-    and the context's verify steps. The advice ``on_advice`` would have got is ``first``
-    moved there: ``replace(first, finding=first.finding.at(where), verify=verify.at(where))``.
-    Lets a consumer that only writes records skip building it (the JSON spool)."""
+    and whose advice does not name the host, with the earlier advice ``first``, the repeat's
+    location-free finding (``first``'s, or the same under another run-numbered table key),
+    its location and the context's verify steps. The advice ``on_advice`` would have got is
+    ``replace(first, finding=finding.at(where), verify=verify.at(where))``. Lets a consumer
+    that only writes records skip building it (the JSON spool)."""
     progress: Callable[[int], None] | None = None
     on_host: Callable[[Host], None] | None = None
     """Called for every host read (``advisor diff`` records what was scanned)."""
@@ -241,7 +242,7 @@ def explain_part(
             report.replay(outcome, bare)
             if on_advice is not None and isinstance(outcome, Counted):
                 if on_repeat is not None and not step.host_specific:
-                    on_repeat(step.advice, where, step.context()[1])
+                    on_repeat(step.advice, template.finding, where, step.context()[1])
                 else:
                     on_advice(step.placed(template.finding.at(where)))
 

@@ -7,6 +7,7 @@ host sent: treat every string as untrusted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -89,10 +90,11 @@ class NseTable:
                 out[c.key] = c.value
         return out
 
-    def content_key(self) -> str | None:
+    def content_key(self) -> tuple[str, tuple[str, ...]] | None:
         """Text that, with a script's id and output, tells this table's content apart from
-        any other's; None when there is no cheap way to say (the memo in
-        :mod:`advisor.findings.memo` then reads the table every time)."""
+        any other's, and the run-numbered keys it leaves out (see :data:`VOLATILE_KEY`);
+        None when there is no cheap way to say (the memo in :mod:`advisor.findings.memo`
+        then reads the table every time)."""
         return None
 
     def column(self, table: str, key: str) -> list[str]:
@@ -111,6 +113,12 @@ class NseTable:
 
 
 NseNode = NseElem | NseTable
+
+#: Top-level table keys that number a report within a run rather than name it: the ``vulns``
+#: library keys a vulnerability without an id ``NMAP-1``, ``NMAP-2``, ... in the order the
+#: scan found them, so the same result on two hosts gets two keys. Findings never depend on
+#: them (entries match titles and ids); they are only reported, as ``table_key``.
+VOLATILE_KEY = re.compile(r"NMAP-[0-9]+")
 
 
 class ScriptResult:
@@ -140,10 +148,11 @@ class ScriptResult:
         """The structured output as an anonymous table, for uniform access."""
         return self._root
 
-    def content_key(self) -> tuple[str, str, str] | None:
-        """A key equal for two results when they say the same thing, or None."""
-        text = self._root.content_key()
-        return None if text is None else (self.id, self.output, text)
+    def content_key(self) -> tuple[tuple[str, str, str], tuple[str, ...]] | None:
+        """A key equal for two results when they say the same thing, and the run-numbered
+        table keys it leaves out (:data:`VOLATILE_KEY`); or None."""
+        got = self._root.content_key()
+        return None if got is None else ((self.id, self.output, got[0]), got[1])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScriptResult):

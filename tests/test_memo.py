@@ -14,7 +14,7 @@ from advisor.advise.advice import Advice, VerifyAt
 from advisor.api import Options, explain
 from advisor.findings import host_findings, host_scripts, memo
 from advisor.findings.memo import FindingMemo
-from advisor.findings.model import Location
+from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase
 from advisor.model import ScriptResult
 from advisor.render import Format, render
@@ -84,7 +84,49 @@ def test_repeats_share_templates_and_keys_tell_tables_apart() -> None:
     other = seen.templates(_script("NMAP-7"))  # same output and values, another table key
     assert other is not first
     assert [t.finding.table_key for t in other] == ["NMAP-7"]
+    assert seen.templates(_script("CVE-2015-4000")) is not first  # a real id is content
     assert seen.templates(_script("NMAP-1", output="other text")) is not first
+
+
+def test_run_numbered_keys_are_mapped_not_extracted_again() -> None:
+    """The vulns library numbers id-less reports through the run (NMAP-1, NMAP-2, ...): the
+    same result on another host is a hit whose findings carry that host's own key and share
+    the first one's replay plans."""
+    seen = FindingMemo(NOW)
+    first = seen.templates(_script("NMAP-3"))
+    first[0].plans["context"] = "advised once"
+    again = seen.templates(_script("NMAP-9"))
+    assert (seen.hits, seen.misses) == (1, 1)
+    assert [t.finding.table_key for t in again] == ["NMAP-9"]
+    assert again[0].finding == replace(first[0].finding, table_key="NMAP-9")
+    assert again[0].plans is first[0].plans
+    assert seen.templates(_script("NMAP-3")) is first
+
+
+def test_run_numbered_keys_that_do_not_correspond_are_extracted() -> None:
+    def two(a: str, b: str) -> ScriptResult:
+        xml = (
+            '<?xml version="1.0"?><nmaprun><host><address addr="10.0.0.1" addrtype="ipv4"/>'
+            '<ports><port protocol="tcp" portid="25"><state state="open"/>'
+            '<script id="ssl-dh-params" output="x">'
+            f'<table key="{a}"><elem key="title">T</elem><elem key="state">VULNERABLE</elem>'
+            f'</table><table key="{b}"><elem key="title">T</elem>'
+            '<elem key="state">VULNERABLE</elem></table></script></port></ports></host></nmaprun>'
+        )
+        (host,) = list(XmlScan(io.BytesIO(xml.encode())))
+        return host.ports[0].scripts[0]
+
+    seen = FindingMemo(NOW)
+    seen.templates(two("NMAP-1", "NMAP-1"))
+    split = seen.templates(two("NMAP-2", "NMAP-3"))  # one key became two: not the same
+    assert [t.finding.table_key for t in split] == ["NMAP-2", "NMAP-3"]
+    assert seen.hits == 0
+    mixed = seen.templates(two("NMAP-5", "NMAP-4"))
+    assert [t.finding.table_key for t in mixed] == ["NMAP-5", "NMAP-4"]
+    assert seen.hits == 0
+    same = seen.templates(two("NMAP-7", "NMAP-7"))  # corresponds to the first one seen
+    assert [t.finding.table_key for t in same] == ["NMAP-7", "NMAP-7"]
+    assert seen.hits == 1
 
 
 def test_scripts_that_never_repeat_stop_being_memoised(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,10 +199,10 @@ def test_on_repeat_gets_what_on_advice_would(generated_scan: bytes, kb: Knowledg
     rebuilt: list[Advice] = []
     repeats = 0
 
-    def on_repeat(first: Advice, where: Location, verify: VerifyAt) -> None:
+    def on_repeat(first: Advice, finding: Finding, where: Location, verify: VerifyAt) -> None:
         nonlocal repeats
         repeats += 1
-        rebuilt.append(replace(first, finding=first.finding.at(where), verify=verify.at(where)))
+        rebuilt.append(replace(first, finding=finding.at(where), verify=verify.at(where)))
 
     options = Options(on_advice=rebuilt.append, on_repeat=on_repeat, today=NOW.date())
     explain(io.BytesIO(generated_scan), kb, options)
@@ -173,14 +215,14 @@ def test_repeated_records_equal_plain_encoding(generated_scan: bytes, kb: Knowle
     writer = FindingWriter()
     checked = 0
 
-    def on_repeat(first: Advice, where: Location, verify: VerifyAt) -> None:
+    def on_repeat(first: Advice, finding: Finding, where: Location, verify: VerifyAt) -> None:
         nonlocal checked
         checked += 1
         # the host is escaped in the commands as anywhere else (hostile text)
         odd = replace(where, host='10.0.0.1"\\</x>\u2028\x1b', hostname="a\tb")
         for at in (where, odd):
-            advice = replace(first, finding=first.finding.at(at), verify=verify.at(at))
-            assert writer.repeat(first, at, verify) == writer(advice)
+            advice = replace(first, finding=finding.at(at), verify=verify.at(at))
+            assert writer.repeat(first, finding, at, verify) == writer(advice)
             assert json.loads(writer(advice)) == _own(advice, writer.advice_id(advice))
 
     options = Options(on_advice=writer, on_repeat=on_repeat, today=NOW.date())

@@ -9,6 +9,11 @@ out the same location-free :class:`Template` objects for every repeat, which the
 places at each endpoint. Extraction does not depend on where a script ran, so this changes
 nothing but the time taken.
 
+The ``vulns`` library numbers reports without an id through the run (``NMAP-1``, ``NMAP-2``,
+...; :data:`advisor.model.VOLATILE_KEY`), so the same ``ssl-dh-params`` result has a new key
+on every host. The key is left out of the content and mapped: a repeat under other numbers
+gets copies of the templates that carry its own keys and share the originals' plans.
+
 Memory is bounded: keys are counted in bytes and the memo starts afresh past
 :data:`MAX_BYTES`; a script whose results rarely repeat (``ssl-cert``: every certificate
 differs) stops being memoised after a trial.
@@ -46,7 +51,7 @@ class FindingMemo:
     def __init__(self, scan_time: datetime, enabled: bool = True) -> None:
         self._scan_time = scan_time
         self._enabled = enabled
-        self._seen: dict[tuple[str, str, str], list[Template]] = {}
+        self._seen: dict[tuple[str, str, str], tuple[tuple[str, ...], list[Template]]] = {}
         self._bytes = 0
         self._tries: dict[str, list[int]] = {}
         self._off: set[str] = set()
@@ -57,28 +62,65 @@ class FindingMemo:
         return [Template(f) for f in extract_script(script, NOWHERE, self._scan_time)]
 
     def templates(self, script: ScriptResult) -> list[Template]:
-        """The findings of ``script``, location-free; repeats get the same objects."""
+        """The findings of ``script``, location-free; repeats get the same objects, or
+        (when only run-numbered table keys differ) copies that share their plans."""
         sid = script.id
-        key = None if sid in self._off or not self._enabled else script.content_key()
-        if key is None:
+        got = None if sid in self._off or not self._enabled else script.content_key()
+        if got is None:
             return self._extract(script)
+        key, volatile = got
         tries = self._tries.get(sid)
         if tries is None:
             tries = self._tries[sid] = [0, 0]
         tries[0] += 1
         hit = self._seen.get(key)
         if hit is not None:
-            tries[1] += 1
-            self.hits += 1
-            return hit
+            keys, templates = hit
+            if keys == volatile:
+                tries[1] += 1
+                self.hits += 1
+                return templates
+            rekeyed = _rekeyed(templates, keys, volatile)
+            if rekeyed is not None:
+                tries[1] += 1
+                self.hits += 1
+                return rekeyed
         self.misses += 1
         if tries[0] >= TRIAL and tries[1] < tries[0] * MIN_HIT_RATE:
             self._off.add(sid)
             return self._extract(script)
+        templates = self._extract(script)
+        if hit is not None:
+            return templates  # run-numbered keys that do not map one to one: keep the first
         size = len(key[1]) + len(key[2]) + 64
         if self._bytes + size > MAX_BYTES:
             self._seen.clear()
             self._bytes = 0
-        templates = self._seen[key] = self._extract(script)
+        self._seen[key] = (volatile, templates)
         self._bytes += size
         return templates
+
+
+def _rekeyed(
+    templates: list[Template], old: tuple[str, ...], new: tuple[str, ...]
+) -> list[Template] | None:
+    """``templates`` of a result seen under the run-numbered keys ``old``, for the same result
+    under ``new`` (position by position): the findings carry the new keys and share the
+    plans, since advice never depends on these keys. None when the keys do not correspond one
+    to one."""
+    if len(old) != len(new):
+        return None
+    mapping: dict[str, str] = {}
+    for a, b in zip(old, new, strict=True):
+        if mapping.setdefault(a, b) != b:
+            return None
+    if len(set(mapping.values())) != len(mapping):
+        return None
+    out = []
+    for template in templates:
+        table_key = template.finding.table_key
+        if table_key is not None and table_key in mapping:
+            finding = template.finding.with_table_key(mapping[table_key])
+            template = Template(finding, template.plans)
+        out.append(template)
+    return out

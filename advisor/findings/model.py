@@ -100,6 +100,28 @@ class Finding:
         """Checked and not vulnerable (``vulns.showall``)."""
         return self.state == NOT_VULNERABLE
 
+    def with_table_key(self, key: str | None) -> Finding:
+        """The same finding reported under another table key (a run-numbered ``NMAP-n``)."""
+        return Finding(
+            self.location,
+            self.script,
+            self.kind,
+            self.title,
+            self.state,
+            self.ids,
+            self.description,
+            self.check_results,
+            self.exploit_results,
+            self.extra_info,
+            self.references,
+            self.disclosure,
+            self.scores,
+            key,
+            self.details,
+            self.output,
+            self.problems,
+        )
+
     def at(self, location: Location) -> Finding:
         """The same finding seen somewhere else (the memo of repeated script results)."""
         return Finding(

@@ -122,7 +122,7 @@ class FindingWriter:
         self._by_text: dict[str, str] = {}
         self._static: _TwoGenerations[tuple[str, str, Finding]] = _TwoGenerations(2_000)
         self._expects: dict[str, str] = {}
-        self._repeats: _TwoGenerations[tuple[Advice, str, str]] = _TwoGenerations(2_000)
+        self._repeats: _TwoGenerations[tuple[Advice, str, str, str]] = _TwoGenerations(2_000)
         self._verify: _TwoGenerations[tuple[VerifyAt, list[str]]] = _TwoGenerations(2_000)
         self._where: Location | None = None
         self._where_text = ""
@@ -180,22 +180,26 @@ class FindingWriter:
         )
         return self._record(advice.finding.location, static[0], steps, static[1])
 
-    def repeat(self, first: Advice, where: Location, verify: VerifyAt) -> str:
+    def repeat(self, first: Advice, finding: Finding, where: Location, verify: VerifyAt) -> str:
         """The record of ``first``'s finding repeated at ``where`` (see
         :attr:`advisor.api.Options.on_repeat`): what :meth:`__call__` gives for
-        ``replace(first, finding=first.finding.at(where), verify=verify.at(where))``."""
+        ``replace(first, finding=finding.at(where), verify=verify.at(where))``."""
         hit = self._repeats.get(id(first))
         if hit is None or hit[0] is not first:
             static = self._static_parts(first)
             # the advice stays referenced so that its id stays unique
-            hit = (first, static[0], static[1])
+            rest = _without_table_key(static[1], first.finding.table_key)
+            hit = (first, static[0], static[1], rest)
             self._repeats.put(id(first), hit)
+        nmap = hit[2]
+        if finding.table_key != first.finding.table_key:  # another run-numbered key
+            nmap = f'{{"table_key": {_opt(finding.table_key)}, {hit[3]}'
         pieces = self._verify.get(id(verify))
         if pieces is None or pieces[0] is not verify:
             pieces = (verify, _verify_pieces(verify))
             self._verify.put(id(verify), pieces)
         host = cast(str, _str(verify.host(where)))[1:-1]
-        return self._record(where, hit[1], host.join(pieces[1]), hit[2])
+        return self._record(where, hit[1], host.join(pieces[1]), nmap)
 
     def _static_parts(self, advice: Advice) -> tuple[str, str, Finding]:
         """The encoded parts of a record that do not name the endpoint: from ``"script"`` to
@@ -244,6 +248,14 @@ class FindingWriter:
                 f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, '
             )
         return f'{self._where_text}{middle}, "verify": [{verify}], "nmap": {nmap}}}'
+
+
+def _without_table_key(nmap: str, table_key: str | None) -> str:
+    """An encoded ``"nmap"`` object after its first member, ``"table_key"`` (see _own)."""
+    head = f'{{"table_key": {_opt(table_key)}, '
+    if not nmap.startswith(head):
+        raise AssertionError("the nmap object must start with its table key")
+    return nmap[len(head) :]
 
 
 def _verify_pieces(verify: VerifyAt) -> list[str]:
@@ -317,9 +329,9 @@ class FindingSpool:
         if len(self._pending) >= 512:
             self.flush()
 
-    def repeat(self, first: Advice, where: Location, verify: VerifyAt) -> None:
+    def repeat(self, first: Advice, finding: Finding, where: Location, verify: VerifyAt) -> None:
         """:attr:`advisor.api.Options.on_repeat`: a repeat of ``first``'s finding."""
-        self._pending.append(self.writer.repeat(first, where, verify))
+        self._pending.append(self.writer.repeat(first, finding, where, verify))
         if len(self._pending) >= 512:
             self.flush()
 

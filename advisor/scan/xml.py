@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, cast
 from lxml import etree
 
 from advisor.model import (
+    VOLATILE_KEY,
     Address,
     Host,
     NseElem,
@@ -147,20 +148,25 @@ class ElementTable(NseTable):
                 out[key] = c.text or ""
         return out
 
-    def content_key(self) -> str | None:
-        """Every text value in document order, then the keys of the top-level children.
+    def content_key(self) -> tuple[str, tuple[str, ...]] | None:
+        """Every text value in document order, then the keys of the top-level children, with
+        run-numbered keys (``NMAP-n``, :data:`~advisor.model.VOLATILE_KEY`) left out and
+        returned apart.
 
         Two C-level calls, a third of the cost of serialising the element. With the script's
         id and ``output`` this tells results apart for anything nmap writes: ``output`` is
         rendered from the same table, every value is here, and the one key nmap leaves out of
-        ``output`` (a vulns table's ``NMAP-n``) is a top-level key. A hand-made file whose
+        ``output`` (a vulns table's ``NMAP-n``) is returned with it. A hand-made file whose
         tables contradict their own ``output`` could alias; it then gets the findings of the
         identical-looking result, which is what its text says."""
         el = self._el
         if el is None:
             return None
-        keys = "\x00".join([c.get("key") or "" for c in el])
-        return cast(str, _STRING(el)) + "\x00\x00" + keys
+        keys = [c.get("key") or "" for c in el]
+        volatile = tuple(k for k in keys if k.startswith("NMAP-") and VOLATILE_KEY.fullmatch(k))
+        if volatile:
+            keys = ["\x00n" if k in volatile else k for k in keys]  # no XML text has NUL
+        return cast(str, _STRING(el)) + "\x00\x00" + "\x00".join(keys), volatile
 
     def column(self, table: str, key: str) -> list[str]:
         el = self._el
