@@ -228,13 +228,16 @@ def explain_part(
             take(template.finding.at(where))
             return
         context = (where.port, where.protocol, where.scope, where.service, assumed_key)
-        plan = template.plans.get(context)
+        plans = template.plans
+        plan = plans.get(context)
         if plan is None:
             done = take(template.finding.at(where))
-            if all(step.outcome is not None for step in done):
-                if len(template.plans) >= MAX_PLANS:
-                    template.plans.clear()  # contexts that never repeat (unique banners)
-                template.plans[context] = done
+            if not plans.used:
+                plans.used = True  # a result seen once keeps no plan (nor advice) alive
+            elif all(step.outcome is not None for step in done):
+                if len(plans) >= MAX_PLANS:
+                    plans.clear()  # contexts that never repeat
+                plans[context] = done
             return
         for step in cast(list[_Step], plan):
             outcome = step.outcome

@@ -40,9 +40,21 @@ class Template:
     """A finding as extracted, before it is placed at an endpoint (location NOWHERE)."""
 
     finding: Finding
-    plans: dict[object, object] = field(default_factory=dict)
+    plans: Plans = field(default_factory=lambda: Plans())
     """The advise stage's outcome per endpoint context, to replay for repeats
     (see :func:`advisor.api.explain`)."""
+
+
+class Plans(dict[object, object]):
+    """A template's replay plans by endpoint context, and whether it was advised before:
+    a plan is kept only from a template's second use on, so that results seen once (a
+    banner naming its host) keep no advice alive."""
+
+    __slots__ = ("used",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used = False
 
 
 class FindingMemo:

@@ -122,8 +122,8 @@ class FindingWriter:
         self._by_text: dict[str, str] = {}
         self._static: _TwoGenerations[tuple[str, str, Finding]] = _TwoGenerations(2_000)
         self._expects: dict[str, str] = {}
-        self._repeats: _TwoGenerations[tuple[Advice, str, str, str]] = _TwoGenerations(2_000)
-        self._verify: _TwoGenerations[tuple[VerifyAt, list[str]]] = _TwoGenerations(2_000)
+        self._repeats: _TwoGenerations[tuple[Advice, str, str, str]] = _TwoGenerations(500)
+        self._verify: _TwoGenerations[tuple[VerifyAt, list[str]]] = _TwoGenerations(500)
         self._where: Location | None = None
         self._where_text = ""
         self.advice: dict[str, dict[str, Any]] = {}
