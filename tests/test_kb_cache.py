@@ -85,6 +85,12 @@ def test_default_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert kb_cache.cache_dir() == Path.home() / ".cache" / "advisor"
 
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert kb_cache.cache_dir() is None
+
 
 def test_old_cache_files_are_pruned(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kb_cache, "KEEP", 2)

@@ -39,8 +39,12 @@ def cache_dir() -> Path | None:
     if env is not None:
         return Path(env) if env else None
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "advisor"
+    if xdg:
+        return Path(xdg) / "advisor"
+    try:
+        return Path.home() / ".cache" / "advisor"
+    except (RuntimeError, KeyError, OSError):  # no home directory: no cache
+        return None
 
 
 def parse_files(files: list[Path]) -> list[Parsed]:
