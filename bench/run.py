@@ -380,7 +380,6 @@ def measure_size(
     rounds = ns.rounds or DEFAULT_ROUNDS.get(size, 1)
     seq = build_sequence(size, scan, outdir, advisor, ns)
     xslt_rounds = 0 if size not in ns.xslt_sizes else min(rounds, ns.xslt_rounds)
-    timeout = ns.timeout
     for r in range(rounds):
         jobs = list(seq)
         if r < xslt_rounds:
@@ -402,42 +401,40 @@ def measure_size(
         if r % 2:
             jobs.reverse()
         for job in jobs:
-            if job.output is not None:
-                job.output.unlink(missing_ok=True)
-            wall, rss, rc, err, cpu = run_one(job, timeout)
-            out_bytes = job.output.stat().st_size if job.output and job.output.exists() else 0
-            ok = rc in job.ok_codes and (job.output is None or out_bytes > 0)
-            note = "" if ok else f"exit {rc}: {err}"[:300]
-            results.samples.append(
-                Sample(size, r, job.tool, wall, rss, 0 if ok else rc or -1, out_bytes, note, cpu)
-            )
-            print(
-                f"  N={size:>6} round {r + 1}/{rounds} {job.tool:<14} {wall:8.2f} s "
-                f"{mib(rss):8.1f} MiB rc={rc} out={out_bytes}" + (f"  {note}" if note else ""),
-                file=sys.stderr,
-                flush=True,
-            )
-            if job.output is not None and not ns.keep_outputs:
-                job.output.unlink(missing_ok=True)
+            _measure(job, size, r, f"round {r + 1}/{rounds}", ns, results)
     # Memory of the runs that fork workers: one untimed run each with the PSS sampler.
     for job in seq:
-        if not job.tool.startswith("advisor"):
-            continue
-        if job.output is not None:
-            job.output.unlink(missing_ok=True)
-        wall, rss, rc, err, cpu = run_one(job, timeout, sample=True)
-        ok = rc in job.ok_codes
-        note = "memory pass" if ok else f"exit {rc}: {err}"[:300]
-        results.samples.append(
-            Sample(size, MEMORY_ROUND, job.tool, wall, rss, 0 if ok else rc or -1, 0, note, cpu)
-        )
-        print(
-            f"  N={size:>6} memory pass   {job.tool:<14} {mib(rss):8.1f} MiB rc={rc}",
-            file=sys.stderr,
-            flush=True,
-        )
-        if job.output is not None and not ns.keep_outputs:
-            job.output.unlink(missing_ok=True)
+        if job.tool.startswith("advisor"):
+            _measure(job, size, MEMORY_ROUND, "memory pass", ns, results, sample=True)
+
+
+def _measure(
+    job: Job,
+    size: int,
+    rnd: int,
+    label: str,
+    ns: argparse.Namespace,
+    results: Results,
+    sample: bool = False,
+) -> None:
+    """Run ``job`` once and record it as round ``rnd`` (``sample``: the memory pass)."""
+    if job.output is not None:
+        job.output.unlink(missing_ok=True)
+    wall, rss, rc, err, cpu = run_one(job, ns.timeout, sample)
+    out_bytes = job.output.stat().st_size if job.output and job.output.exists() else 0
+    ok = rc in job.ok_codes and (job.output is None or out_bytes > 0)
+    note = ("memory pass" if sample else "") if ok else f"exit {rc}: {err}"[:300]
+    results.samples.append(
+        Sample(size, rnd, job.tool, wall, rss, 0 if ok else rc or -1, out_bytes, note, cpu)
+    )
+    print(
+        f"  N={size:>6} {label:<13} {job.tool:<14} {wall:8.2f} s "
+        f"{mib(rss):8.1f} MiB rc={rc} out={out_bytes}" + (f"  {note}" if note else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    if job.output is not None and not ns.keep_outputs:
+        job.output.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------

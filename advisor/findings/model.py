@@ -102,28 +102,14 @@ class Finding:
 
     def with_table_key(self, key: str | None) -> Finding:
         """The same finding reported under another table key (a run-numbered ``NMAP-n``)."""
-        return Finding(
-            self.location,
-            self.script,
-            self.kind,
-            self.title,
-            self.state,
-            self.ids,
-            self.description,
-            self.check_results,
-            self.exploit_results,
-            self.extra_info,
-            self.references,
-            self.disclosure,
-            self.scores,
-            key,
-            self.details,
-            self.output,
-            self.problems,
-        )
+        return self._copy(self.location, key)
 
     def at(self, location: Location) -> Finding:
         """The same finding seen somewhere else (the memo of repeated script results)."""
+        return self._copy(location, self.table_key)
+
+    def _copy(self, location: Location, table_key: str | None) -> Finding:
+        # positional construction: dataclasses.replace() is slow on the memo's hot path
         return Finding(
             location,
             self.script,
@@ -138,7 +124,7 @@ class Finding:
             self.references,
             self.disclosure,
             self.scores,
-            self.table_key,
+            table_key,
             self.details,
             self.output,
             self.problems,
