@@ -23,18 +23,25 @@ DATA = ROOT / "tests" / "data"
 
 
 def corpus_dir() -> Path:
-    """The public nmap XML corpus shipped beside the repository (../shared/corpus/public)."""
+    """The public nmap XML corpus vendored in the repository (tests/data/corpus, see its
+    SOURCES.md). ``ADVISOR_CORPUS`` points the tests at another folder instead."""
     env = os.environ.get("ADVISOR_CORPUS")
-    if env:
-        return Path(env)
+    return Path(env) if env else DATA / "corpus"
+
+
+def _extra_corpus() -> list[Path]:
+    """Files of the workplace's shared corpus (``../shared/corpus/public``) that the vendored
+    copy does not have yet: an extra when it is there, never needed."""
+    vendored = {p.name for p in CORPUS.glob("*.xml")}
     for base in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):
-        if (base / "corpus" / "public").is_dir():
-            return base / "corpus" / "public"
-    return ROOT.parent / "shared" / "corpus" / "public"
+        folder = base / "corpus" / "public"
+        if folder.is_dir():
+            return sorted(p for p in folder.glob("*.xml") if p.name not in vendored)
+    return []
 
 
 CORPUS = corpus_dir()
-CORPUS_FILES = sorted(CORPUS.glob("*.xml"))
+CORPUS_FILES = sorted(CORPUS.glob("*.xml")) + _extra_corpus()
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from tests.conftest import corpus_dir
 
 from .test_pairs import _is_vulns, _node, _normalise, _sorted_ciphers, compare_cert
 
-CORPUS = corpus_dir()  # ../shared/corpus/public, or $ADVISOR_CORPUS
+CORPUS = corpus_dir()  # tests/data/corpus (vendored), or $ADVISOR_CORPUS
 FILES = sorted(CORPUS.glob("*.xml")) if CORPUS.is_dir() else []
 
 
