@@ -1,11 +1,11 @@
-"""Every ``<script>`` of the shared corpus, printed the way nmap prints it and read back.
+"""Every ``<script>`` of the public corpus, printed the way nmap prints it and read back.
 
 nmap's normal output prints a script's ``output`` attribute as ``| id: first line`` ...
 ``|_last line`` (output.cc ``formatScriptOutput``: split at newlines, the final newline
 dropped). Rendering the corpus XML that way and reading it with the text reader checks the
 rebuilt tables (vulns library, ssl-enum-ciphers, ssl-cert, vulners) and the findings drawn
-from them against real files from many nmap versions (4.x to 7.9x). The corpus lives in
-``shared/`` beside the repository; without it these tests are skipped.
+from them against real files from many nmap versions (4.x to 7.9x). The corpus is vendored
+in ``tests/data/corpus/`` (``$ADVISOR_CORPUS`` points elsewhere).
 """
 
 from __future__ import annotations
