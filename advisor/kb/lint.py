@@ -5,7 +5,9 @@
 * every entry has at least one positive and one negative nmap sample, each with provenance in
   ``SOURCES.toml``, and each positive sample really produces a finding of that entry while each
   negative one does not;
-* translation overlays name existing entries and only known fields.
+* translation overlays name existing entries and only known fields, and record the digest of
+  the English they translate (``english_sha256``): a translation of English that has changed
+  since is stale (advisor/kb/translation.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from advisor.advise.advice import Advice
 from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb.translation import DIGEST_KEY, english_digest
 
 _PLACEHOLDER = re.compile(r"(?<!%)\{([a-z_]+)\}")  # %{http_code} is curl syntax
 _KNOWN_PLACEHOLDERS = {"service", "port", "host"}
@@ -31,6 +34,7 @@ _OVERLAY_KEYS = {
     "fixes",
     "not_fixes",
     "verify",
+    DIGEST_KEY,
 }
 
 
@@ -119,6 +123,19 @@ def _check_overlays(kb: KnowledgeBase, root: Path) -> list[str]:
         for key in sorted(data.keys() - _OVERLAY_KEYS):
             problems.append(
                 f"{rel}: unknown key {key!r} (allowed: {', '.join(sorted(_OVERLAY_KEYS))})"
+            )
+        entry = kb.get(path.stem)
+        recorded = data.get(DIGEST_KEY)
+        stamp_hint = f"python -m advisor.kb.translation stamp knowledge/{rel}"
+        if entry is not None and recorded is None:
+            problems.append(
+                f"{rel}: no {DIGEST_KEY}: which English was translated is unknown "
+                f"(check the translation, then run {stamp_hint})"
+            )
+        elif entry is not None and recorded != english_digest(entry):
+            problems.append(
+                f"{rel}: stale translation: entries/{entry.id}.toml changed since it was "
+                f"translated (update the translation, then run {stamp_hint})"
             )
     return problems
 
