@@ -27,6 +27,7 @@ from advisor.advise.advice import (
     uses_host,
 )
 from advisor.advise.context import Clue, identify
+from advisor.advise.identification import HostProfile, host_profile
 from advisor.advise.report import Counted, Outcome, Report, Skipped
 from advisor.evidence.distros import DistroPackages, guess_from_host
 from advisor.evidence.distros import lookup as lookup_release
@@ -34,7 +35,7 @@ from advisor.findings import host_scripts, run_findings
 from advisor.findings.memo import FindingMemo, Template
 from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase, MatchResult, Verdict
-from advisor.model import Host
+from advisor.model import Host, describe_repairs
 from advisor.scan import open_scan
 
 
@@ -147,11 +148,13 @@ def advise_finding(
     kb: KnowledgeBase,
     options: Options,
     assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None,
+    host: HostProfile | None = None,
 ) -> list[Advice]:
     """Knowledge plus evidence for one finding (one advice per matching entry).
 
     ``assumed``: package versions of the release the host is guessed to run, and what the
-    guess rests on (used when ``--os`` is not given)."""
+    guess rests on (used when ``--os`` is not given). ``host``: what nmap's identification
+    says about the finding's host (appliance, honeypot; :func:`host_profile`)."""
     loc = finding.location
     view = options.evidence.for_finding(finding) if options.evidence else None
     os_defaults, os_name, os_how = options.os_defaults, options.os_name, options.os_how
@@ -164,6 +167,7 @@ def advise_finding(
         os_default=os_defaults,
         os_name=os_name,
         os_how=os_how,
+        host=host,
     )
     service = view.service_name() if view else None
     out = []
@@ -216,18 +220,22 @@ def explain_part(
     assumed: tuple[dict[str, str], str, tuple[str, str]] | None = None
     assumed_ids: dict[object, int] = {None: 0}
     assumed_key = 0
+    profile: HostProfile | None = None
+    profile_ids: dict[HostProfile | None, int] = {None: 0}
+    profile_key = 0
 
     def take(finding: Finding) -> list[_Step]:
         """Advise a finding; the steps taken, to replay for its repeats."""
         return [
-            _Step(keep(advice), advice) for advice in advise_finding(finding, kb, options, assumed)
+            _Step(keep(advice), advice)
+            for advice in advise_finding(finding, kb, options, assumed, profile)
         ]
 
     def take_template(template: Template, where: Location, bare: Location) -> None:
         if not replay:
             take(template.finding.at(where))
             return
-        context = (where.port, where.protocol, where.scope, where.service, assumed_key)
+        context = (where.port, where.protocol, where.scope, where.service, assumed_key, profile_key)
         plans = template.plans
         plan = plans.get(context)
         if plan is None:
@@ -285,6 +293,9 @@ def explain_part(
             assumed = guess
             # a small int stands for the assumption in replay keys (hashed at every finding)
             assumed_key = assumed_ids.setdefault(_frozen_assumption(guess), len(assumed_ids))
+        profile = host_profile(host)
+        # a small int stands for the profile in replay keys; most hosts have none (0)
+        profile_key = profile_ids.setdefault(profile, len(profile_ids)) if profile else 0
         if host.status == "up":
             report.hosts_up += 1
         report.ports_open += sum(1 for p in host.ports if p.state.startswith("open"))
@@ -296,6 +307,7 @@ def explain_part(
             for script in scripts:
                 for template in memo.templates(script):
                     take_template(template, where, bare)
+    profile = None  # pre- and post-scan results belong to no host
     if not prescripts_done:
         for finding in run_findings(scan.prescripts, "prescript", when):
             take(finding)
@@ -304,6 +316,8 @@ def explain_part(
     report.scan = scan.info
     if not scan.info.complete and scan.info.problem:
         report.warnings.insert(0, scan.info.problem)
+    if scan.info.recovered:
+        report.warnings.append(describe_repairs(scan.info.recovered))
     if options.evidence is not None:
         report.evidence.extend(options.evidence.describe())
     return report

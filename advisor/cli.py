@@ -5,34 +5,40 @@ Exit codes (also in README.md and ``advisor --help``):
 * 0 - nothing at or above ``--fail-on``
 * 1 - at least one finding at or above ``--fail-on``
 * 2 - usage or input error (missing file, not nmap output, bad knowledge base, bad flag)
-* 3 - the scan was incomplete (cut off mid-file) and nothing reached ``--fail-on``
+* 3 - the scan was incomplete (cut off mid-file, or not XML from some line on) and nothing
+  reached ``--fail-on``; damage that could be read past (bytes or text nmap never writes)
+  is a warning, not an incomplete scan: the exit code is then 0 or 1 as usual
 * 4 - internal error (a bug in advisor; please report it)
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, BinaryIO, TextIO, TypeVar
+from typing import IO, Any, BinaryIO, TextIO, TypeVar, cast
 
 import click
 
 from advisor import __version__
 from advisor.advise.accept import AcceptError, load_acceptances
 from advisor.advise.advice import SEVERITY_ORDER, severity_rank
-from advisor.advise.report import Report
+from advisor.advise.report import Report, split_unknown
 from advisor.api import Options, explain
 from advisor.i18n import Catalog, available_languages
 from advisor.kb import EntryError, KnowledgeBase, knowledge_dir
+from advisor.kb.informational import Informational, load_informational
 from advisor.parallel import explain_file
 from advisor.render import Format, render
+from advisor.render.diff import DIFF_FORMATS
 from advisor.render.escape import neutralise
 from advisor.render.json import FindingSpool
 from advisor.scan import ScanError
@@ -63,7 +69,9 @@ class InputError(click.ClickException):
 
 def _load_kb(path: Path | None) -> KnowledgeBase:
     try:
-        return KnowledgeBase.load(path)
+        kb = KnowledgeBase.load(path)
+        load_informational(kb.root)  # informational.toml is part of the knowledge base
+        return kb
     except EntryError as exc:
         raise InputError(
             f"knowledge base is invalid: {exc.source}: {exc.problems[0]} (run 'advisor kb lint')"
@@ -131,7 +139,7 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _summary(report: Report, output: str | None) -> str:
+def _summary(report: Report, output: str | None, informational: Informational | None = None) -> str:
     counts = ", ".join(
         f"{report.severity_counts[s]} {s}"
         for s in reversed(SEVERITY_ORDER)
@@ -144,20 +152,23 @@ def _summary(report: Report, output: str | None) -> str:
     ]
     if report.clean:
         parts.append(f"{sum(report.clean.values())} check(s) clean")
-    if report.unknown:
-        parts.append(f"{len(report.unknown)} script(s) without an entry")
+    shown, unknown = split_unknown(report, informational or Informational())
+    if shown:
+        parts.append(f"{len(shown)} script(s) informational")
+    if unknown:
+        parts.append(f"{len(unknown)} script(s) without an entry")
     line = "advisor: " + "; ".join(parts)
     if output and output != "-":
         line += f"; report written to {output}"
     return line
 
 
-def _format_option() -> Callable[[F], F]:
+def _format_option(formats: Iterable[Format] = tuple(Format)) -> Callable[[F], F]:
     return click.option(
         "--format",
         "-f",
         "fmt",
-        type=click.Choice([f.value for f in Format]),
+        type=click.Choice([f.value for f in formats]),
         default=Format.MARKDOWN.value,
         show_default=True,
         help="Output format.",
@@ -197,6 +208,165 @@ def _evidence_file(flag: str, dest: str, text: str) -> Callable[[F], F]:
     )
 
 
+#: The evidence-file flags of ``explain`` and ``diff``: flag, parameter, evidence kind, help.
+_EVIDENCE_FILES = (
+    (
+        "--ss",
+        "ss_file",
+        "listeners",
+        "Listener evidence from the server: 'ss -lnpt' (or netstat -tlnp, lsof) output.",
+    ),
+    (
+        "--postconf",
+        "postconf_file",
+        "postconf",
+        "'postconf -n' output (or main.cf) from the server.",
+    ),
+    (
+        "--postconf-master",
+        "master_file",
+        "master",
+        "'postconf -M' output (or master.cf) from the server.",
+    ),
+    ("--mail-version", "mail_version_file", "mail_version", "'postconf mail_version' output."),
+    ("--doveconf", "doveconf_file", "doveconf", "'doveconf -n' output from the server."),
+    ("--nginx", "nginx_file", "nginx", "'nginx -T' output from the server."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceFlags:
+    """The options that shape the advice, shared by ``explain`` and ``diff``: what to leave
+    out (``--ignore``), what is accepted (``--accept``), and what is known about the server
+    (the evidence files, ``--host``, ``--evidence-dir``, ``--local``, ``--os``)."""
+
+    ignore: tuple[str, ...] = ()
+    accept_file: Path | None = None
+    files: Mapping[str, Path | None] = field(default_factory=dict)
+    """Evidence files by kind (``listeners``, ``postconf``, ...); None when not given."""
+    host: str | None = None
+    evidence_dir: Path | None = None
+    local: bool = False
+    os_id: str | None = None
+
+    @property
+    def wants_evidence(self) -> bool:
+        return any(self.files.values()) or self.evidence_dir is not None or self.local
+
+    def options(self, kb: KnowledgeBase) -> Options:
+        """The :class:`~advisor.api.Options` these flags ask for, checked against ``kb``
+        (evidence is attached per scan: :meth:`attach_evidence`)."""
+        for entry_id in self.ignore:
+            if kb.get(entry_id) is None:
+                raise InputError(
+                    f"--ignore {entry_id}: no such knowledge entry (see 'advisor kb list')"
+                )
+        options = Options(ignore=frozenset(i.upper() for i in self.ignore))
+        if self.accept_file is not None:
+            try:
+                options.acceptances = load_acceptances(self.accept_file)
+            except AcceptError as exc:
+                raise InputError(str(exc)) from None
+            for rule in options.acceptances:
+                if kb.get(rule.entry_id) is None:
+                    raise InputError(f"{self.accept_file}: no knowledge entry {rule.entry_id}")
+        if self.os_id is not None:
+            _apply_os(options, self.os_id)
+        return options
+
+    def attach_evidence(
+        self, options: Options, stream: BinaryIO, local_from: Options | None = None
+    ) -> BinaryIO:
+        """Set ``options.evidence`` for the scan in ``stream``; return the stream to read
+        (re-opened when the scan had to be read first to find its one host).
+
+        ``local_from``: options whose ``--local`` evidence to reuse instead of running the
+        commands again (the two sides of a diff)."""
+        if not self.wants_evidence:
+            return stream
+        from advisor.evidence.attach import EvidenceSet
+        from advisor.evidence.gather import EvidenceError, build_evidence
+
+        earlier = local_from.evidence if local_from is not None else None
+        reuse = self.local and isinstance(earlier, EvidenceSet) and earlier.local is not None
+        try:
+            stream, evidence = build_evidence(
+                stream, self.files, self.host, self.evidence_dir, self.local and not reuse
+            )
+        except (EvidenceError, ScanError) as exc:
+            raise InputError(str(exc)) from None
+        if reuse:
+            assert isinstance(earlier, EvidenceSet)
+            evidence.local, evidence.local_addresses = earlier.local, earlier.local_addresses
+        options.evidence = evidence
+        return stream
+
+
+def advice_options(func: F) -> F:
+    """Add the options of :class:`AdviceFlags` to a command, which receives them as one
+    ``advice`` argument (one definition for ``explain`` and ``diff``)."""
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        kwargs["advice"] = AdviceFlags(
+            ignore=kwargs.pop("ignore"),
+            accept_file=kwargs.pop("accept_file"),
+            files={kind: kwargs.pop(param) for _, param, kind, _ in _EVIDENCE_FILES},
+            host=kwargs.pop("evidence_host"),
+            evidence_dir=kwargs.pop("evidence_dir"),
+            local=kwargs.pop("local"),
+            os_id=kwargs.pop("os_id"),
+        )
+        return func(*args, **kwargs)
+
+    decorators: list[Callable[[F], F]] = [
+        click.option(
+            "--ignore",
+            "ignore",
+            multiple=True,
+            metavar="ID",
+            help="Leave out findings of this knowledge entry (repeatable).",
+        ),
+        click.option(
+            "--accept",
+            "accept_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Accepted-risk file (TOML; see docs/accepted-risks.md).",
+        ),
+        *(_evidence_file(flag, param, text) for flag, param, _, text in _EVIDENCE_FILES),
+        click.option(
+            "--host",
+            "evidence_host",
+            metavar="ADDRESS",
+            help="The scanned host the evidence files above came from (needed for multi-host "
+            "scans).",
+        ),
+        click.option(
+            "--evidence-dir",
+            type=click.Path(file_okay=False, exists=True, path_type=Path),
+            help="Evidence for several hosts: one sub-folder per host (ss.txt, postconf.txt, "
+            "master.txt, doveconf.txt, nginx.txt), or files named HOST.ss.txt ...",
+        ),
+        click.option(
+            "--local",
+            is_flag=True,
+            help="Run read-only commands on this machine (ss -lnpt, postconf -n/-M, doveconf "
+            "-n) for findings on its own addresses.",
+        ),
+        click.option(
+            "--os",
+            "os_id",
+            metavar="RELEASE",
+            help="No configuration at hand: assume the packages of this release "
+            "(ubuntu-20.04, debian-12, rhel-9, ...).",
+        ),
+    ]
+    wrapped = cast(F, command)
+    for decorator in reversed(decorators):
+        wrapped = decorator(wrapped)
+    return wrapped
+
+
 @click.group(epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="advisor")
 def main() -> None:
@@ -209,56 +379,7 @@ def main() -> None:
 @_format_option()
 @_output_option()
 @_fail_on_option("a finding")
-@click.option(
-    "--ignore",
-    "ignore",
-    multiple=True,
-    metavar="ID",
-    help="Leave out findings of this knowledge entry (repeatable).",
-)
-@click.option(
-    "--accept",
-    "accept_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Accepted-risk file (TOML; see docs/accepted-risks.md).",
-)
-@_evidence_file(
-    "--ss",
-    "ss_file",
-    "Listener evidence from the server: 'ss -lnpt' (or netstat -tlnp, lsof) output.",
-)
-@_evidence_file("--postconf", "postconf_file", "'postconf -n' output (or main.cf) from the server.")
-@_evidence_file(
-    "--postconf-master", "master_file", "'postconf -M' output (or master.cf) from the server."
-)
-@_evidence_file("--mail-version", "mail_version_file", "'postconf mail_version' output.")
-@_evidence_file("--doveconf", "doveconf_file", "'doveconf -n' output from the server.")
-@_evidence_file("--nginx", "nginx_file", "'nginx -T' output from the server.")
-@click.option(
-    "--host",
-    "evidence_host",
-    metavar="ADDRESS",
-    help="The scanned host the evidence files above came from (needed for multi-host scans).",
-)
-@click.option(
-    "--evidence-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Evidence for several hosts: one sub-folder per host (ss.txt, postconf.txt, "
-    "master.txt, doveconf.txt, nginx.txt), or files named HOST.ss.txt ...",
-)
-@click.option(
-    "--local",
-    is_flag=True,
-    help="Run read-only commands on this machine (ss -lnpt, postconf -n/-M, doveconf -n) "
-    "for findings on its own addresses.",
-)
-@click.option(
-    "--os",
-    "os_id",
-    metavar="RELEASE",
-    help="No configuration at hand: assume the packages of this release "
-    "(ubuntu-20.04, debian-12, rhel-9, ...).",
-)
+@advice_options
 @click.option(
     "--lang",
     type=click.Choice(available_languages() or ["en"]),
@@ -280,18 +401,7 @@ def explain_cmd(
     fmt: str,
     output: str | None,
     fail_on: str,
-    ignore: tuple[str, ...],
-    accept_file: Path | None,
-    ss_file: Path | None,
-    postconf_file: Path | None,
-    master_file: Path | None,
-    mail_version_file: Path | None,
-    doveconf_file: Path | None,
-    nginx_file: Path | None,
-    evidence_host: str | None,
-    evidence_dir: Path | None,
-    local: bool,
-    os_id: str | None,
+    advice: AdviceFlags,
     lang: str,
     jobs: int | None,
     knowledge: Path | None,
@@ -299,50 +409,19 @@ def explain_cmd(
     """Explain the findings in SCAN (nmap -oX XML or nmap's normal text output; '-' for stdin)."""
     kb = _load_kb(knowledge)
     _batch_gc()
-    for entry_id in ignore:
-        if kb.get(entry_id) is None:
-            raise InputError(
-                f"--ignore {entry_id}: no such knowledge entry (see 'advisor kb list')"
-            )
+    options = advice.options(kb)
     try:
         catalog = Catalog.load(lang, kb.root)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     fmt_enum = Format(fmt)
     spool: FindingSpool | None = None
-    options = Options(ignore=frozenset(i.upper() for i in ignore))
-    if accept_file is not None:
-        try:
-            options.acceptances = load_acceptances(accept_file)
-        except AcceptError as exc:
-            raise InputError(str(exc)) from None
-        for rule in options.acceptances:
-            if kb.get(rule.entry_id) is None:
-                raise InputError(f"{accept_file}: no knowledge entry {rule.entry_id}")
-    if fmt_enum is Format.JSON:
+    if fmt_enum.per_finding:  # JSON, SARIF, CSV, DefectDojo: every finding, as read
         spool = FindingSpool()
         options.on_advice = spool.add
         options.on_repeat = spool.repeat
-    if os_id is not None:
-        _apply_os(options, os_id)
-    files = {
-        "listeners": ss_file,
-        "postconf": postconf_file,
-        "master": master_file,
-        "mail_version": mail_version_file,
-        "doveconf": doveconf_file,
-        "nginx": nginx_file,
-    }
     stream, total, name = _open_input(scan)
-    if any(files.values()) or evidence_dir is not None or local:
-        from advisor.evidence.gather import EvidenceError, build_evidence
-
-        try:
-            stream, options.evidence = build_evidence(
-                stream, files, evidence_host, evidence_dir, local
-            )
-        except (EvidenceError, ScanError) as exc:
-            raise InputError(str(exc)) from None
+    stream = advice.attach_evidence(options, stream)
     progress = _Progress(total, name)
     options.progress = progress
     try:
@@ -363,7 +442,7 @@ def explain_cmd(
         spool.close()
     for warning in report.warnings:
         click.echo(f"advisor: warning: {neutralise(warning)}", err=True)
-    click.echo(_summary(report, output), err=True)
+    click.echo(_summary(report, output, load_informational(kb.root)), err=True)
     worst = report.worst()
     if worst is not None and severity_rank(worst) >= severity_rank(fail_on):
         sys.exit(EXIT_FINDINGS)
@@ -375,39 +454,69 @@ def explain_cmd(
 @main.command("diff", epilog=EXIT_CODES_HELP)
 @click.argument("before", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("after", type=click.Path(dir_okay=False, allow_dash=True))
-@_format_option()
+@_format_option(DIFF_FORMATS)
 @_output_option()
 @_fail_on_option("a new or still-open finding")
+@advice_options
+@click.option(
+    "--evidence-before/--no-evidence-before",
+    default=True,
+    show_default=True,
+    help="Apply the evidence options to BEFORE too, not only to AFTER. They describe the "
+    "server now; turn this off when the change replaced the software behind a port.",
+)
 @_knowledge_option()
 def diff_cmd(
-    before: str, after: str, fmt: str, output: str | None, fail_on: str, knowledge: Path | None
+    before: str,
+    after: str,
+    fmt: str,
+    output: str | None,
+    fail_on: str,
+    advice: AdviceFlags,
+    evidence_before: bool,
+    knowledge: Path | None,
 ) -> None:
-    """Compare two scans of the same hosts: fixed, new, still open (per host:port and entry).
+    """Compare two scans of the same hosts: fixed, new, still open, accepted (per host:port
+    and entry), each advised as 'explain' would with the same options.
 
-    Exit code 1 when a new or still-open finding reaches --fail-on: that is how a ticket is
-    shown to be done."""
+    Exit code 1 when a new or still-open finding reaches --fail-on (its severity in context:
+    port 25 is not 465), whatever is accepted or ignored: that is how a ticket is shown to be
+    done."""
     from advisor.diff import compare, read_side
     from advisor.render.diff import render_diff
 
     if before == "-" and after == "-":
         raise InputError("only one of BEFORE and AFTER can be '-' (stdin)")
     kb = _load_kb(knowledge)
-    sides = []
-    for scan in (before, after):
+    base = advice.options(kb)
+    sides = {}
+    after_options: Options | None = None
+    # AFTER first: the evidence describes the server after the change
+    for label, scan in (("after", after), ("before", before)):
+        options = replace(base)
         stream, _, name = _open_input(scan)
         try:
-            sides.append(read_side(stream, kb, Options(), name))
+            if label == "after" or evidence_before:
+                stream = advice.attach_evidence(options, stream, local_from=after_options)
+            sides[label] = read_side(stream, kb, options, name)
         except ScanError as exc:
             raise InputError(f"{name}: {exc}") from None
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
-    result = compare(sides[0], sides[1])
+        if label == "after":
+            after_options = options
+        for warning in sides[label].warnings:
+            click.echo(f"advisor: warning: {label}: {neutralise(warning)}", err=True)
+    result = compare(sides["before"], sides["after"])
     with atomic_output(output) as out:
         render_diff(result, Format(fmt), out, before, after)
+    expired = len(result.expired)
     click.echo(
         f"advisor: {len(result.new)} new, {len(result.still_open)} still open, "
-        f"{len(result.fixed)} fixed, {len(result.not_rechecked)} not rechecked",
+        f"{len(result.fixed)} fixed, {len(result.not_rechecked)} not rechecked, "
+        f"{len(result.accepted)} accepted"
+        + (f" ({expired} with an expired acceptance, counted again)" if expired else ""),
         err=True,
     )
     worst = result.worst_open()
@@ -545,3 +654,302 @@ def run() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+# ------------------------------------------------------------------------ rescan and scan
+# Running nmap: `advisor rescan` looks again at what had findings and prints the diff,
+# `advisor scan` runs a recommended scan and explains it. The planning and running live in
+# advisor/rescan/; this section only parses flags and reuses the diff and explain commands.
+from advisor.rescan.profiles import PROFILES  # noqa: E402  (this section is self-contained)
+
+RESCAN_EXIT_HELP = """\b
+Exit codes:
+  0  nothing new or still open at or above --fail-on (or nothing to recheck)
+  1  a new or still-open finding at or above --fail-on
+  2  usage or input error; a target the original did not scan; nmap missing, failed or timed out
+  4  internal error (a bug: please report it)"""
+
+SCAN_EXIT_HELP = """\b
+Exit codes (as 'advisor explain'):
+  0  nothing at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage or input error; nmap missing, failed or timed out
+  3  scan incomplete (cut off) and nothing reached --fail-on
+  4  internal error (a bug: please report it)"""
+
+
+def _timeout_option() -> Callable[[F], F]:
+    from advisor.rescan.run import DEFAULT_TIMEOUT
+
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=1),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Stop nmap after this long (its XML is then not kept).",
+    )
+
+
+def _dry_run_option() -> Callable[[F], F]:
+    return click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Print the nmap command (one shell-quoted line); run nothing.",
+    )
+
+
+def _utc_stamp() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _unused_path(path: Path) -> Path:
+    """``path``, or ``NAME-2.xml``, ``NAME-3.xml`` ... when it exists (two runs in a second)."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def _rescan_xml(original: str, output: str | None) -> Path:
+    if output:
+        return Path(output)
+    stamp = _utc_stamp()
+    if original == "-":
+        return _unused_path(Path(f"rescan-{stamp}.xml"))
+    source = Path(original)
+    known = source.suffix.lower() in (".xml", ".json", ".nmap", ".txt")
+    stem = source.stem if known else source.name
+    return _unused_path(source.with_name(f"{stem}.rescan-{stamp}.xml"))
+
+
+def _scan_xml(output: str | None, xml_output: str | None) -> Path:
+    if xml_output:
+        return Path(xml_output)
+    if output and output != "-":
+        report = Path(output)
+        if report.suffix.lower() == ".xml":
+            return report.with_name(f"{report.stem}.nmap.xml")
+        return report.with_suffix(".xml")
+    return _unused_path(Path(f"scan-{_utc_stamp()}.xml"))
+
+
+def _run_nmap(command: Any, xml: Path, timeout: float) -> None:
+    """Run nmap for ``command`` (an :class:`advisor.rescan.Command`) with messages on stderr."""
+    from advisor.rescan.run import NmapError, find_nmap, run_nmap
+
+    try:
+        binary = find_nmap()
+        click.echo(f"advisor: running: {neutralise(command.line(str(xml)))}", err=True)
+        done = run_nmap(command, xml, timeout, binary)
+    except NmapError as exc:
+        raise InputError(str(exc)) from None
+    for warning in done.warnings[-5:]:
+        click.echo(f"advisor: nmap: {neutralise(warning)}", err=True)
+    click.echo(f"advisor: nmap finished in {done.seconds:.0f} s; XML kept in {xml}", err=True)
+
+
+@main.command("rescan", epilog=RESCAN_EXIT_HELP)
+@click.argument("original", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Rescan only this host of the original (its address or name; repeatable). "
+    "A host the original did not scan is refused.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "xml_output",
+    type=click.Path(dir_okay=False),
+    help="Keep the rescan's nmap XML in FILE (default: beside ORIGINAL, as "
+    "NAME.rescan-<UTC time>.xml).",
+)
+@_format_option(DIFF_FORMATS)
+@click.option(
+    "--report",
+    "report_output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the diff to FILE (atomically) instead of stdout.",
+)
+@_fail_on_option("a new or still-open finding")
+@_timeout_option()
+@_dry_run_option()
+@_knowledge_option()
+def rescan_cmd(
+    original: str,
+    hosts: tuple[str, ...],
+    xml_output: str | None,
+    fmt: str,
+    report_output: str | None,
+    fail_on: str,
+    timeout: float,
+    dry_run: bool,
+    knowledge: Path | None,
+) -> None:
+    """Run nmap again against only the hosts, ports and scripts that had findings in
+    ORIGINAL (nmap XML or normal output, or a JSON report of 'advisor explain -f json'),
+    keep the new XML, and print the diff: fixed, still open, new, not rechecked.
+
+    The original's --script-args, --datadir and -sV are carried as they were; -sV is added
+    only where the findings need it. See docs/rescan.md."""
+    from advisor.diff import compare, read_side
+    from advisor.render.diff import render_diff
+    from advisor.rescan.original import OriginalError, open_ports, read_original
+    from advisor.rescan.plan import (
+        NothingToRecheck,
+        NotRechecked,
+        PlanRefused,
+        build_plan,
+        mark_not_rechecked,
+    )
+
+    def not_rechecked(items: Iterable[NotRechecked]) -> None:
+        for item in items:
+            click.echo(
+                f"advisor: not rechecked: {neutralise(item.endpoint)} {neutralise(item.script)}: "
+                f"{neutralise(item.why)}",
+                err=True,
+            )
+
+    kb = _load_kb(knowledge)
+    try:
+        before = read_original(original, kb)
+        plan = build_plan(before, hosts)
+    except (OriginalError, PlanRefused) as exc:
+        raise InputError(str(exc)) from None
+    except NothingToRecheck as exc:
+        not_rechecked(exc.not_rechecked)
+        click.echo(f"advisor: {neutralise(str(exc))}", err=True)
+        sys.exit(EXIT_OK)
+    not_rechecked(plan.not_rechecked)
+    for note in plan.notes:
+        click.echo(f"advisor: note: {neutralise(note)}", err=True)
+    xml = _rescan_xml(original, xml_output)
+    if dry_run:
+        click.echo(plan.command.line(str(xml)))
+        sys.exit(EXIT_OK)
+    _run_nmap(plan.command, xml, timeout)
+    try:
+        with xml.open("rb") as fh:
+            after = read_side(fh, kb, Options(), str(xml))
+    except ScanError as exc:
+        raise InputError(f"{xml}: {exc}") from None
+    for warning in after.warnings:
+        click.echo(f"advisor: warning: after: {neutralise(warning)}", err=True)
+    result = compare(before.side, after)
+    try:
+        moved = mark_not_rechecked(result, plan, open_ports(xml))
+    except OriginalError as exc:
+        raise InputError(str(exc)) from None
+    for item, why in moved:
+        click.echo(
+            f"advisor: not rechecked: {neutralise(item.endpoint)} {neutralise(item.script)}: {why}",
+            err=True,
+        )
+    with atomic_output(report_output) as out:
+        render_diff(result, Format(fmt), out, before.source, str(xml))
+    click.echo(
+        f"advisor: {len(result.new)} new, {len(result.still_open)} still open, "
+        f"{len(result.fixed)} fixed, {len(result.not_rechecked)} not rechecked",
+        err=True,
+    )
+    if result.not_rechecked:
+        click.echo(
+            f"advisor: warning: {len(result.not_rechecked)} finding(s) not rechecked: the exit "
+            "code says nothing about them",
+            err=True,
+        )
+    worst = result.worst_open()
+    sys.exit(EXIT_FINDINGS if worst and severity_rank(worst) >= severity_rank(fail_on) else EXIT_OK)
+
+
+@main.command("scan", epilog=SCAN_EXIT_HELP)
+@click.argument("hosts", nargs=-1, required=True, metavar="HOST...")
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default="vuln",
+    show_default=True,
+    help="What to scan for: "
+    + "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
+    + ".",
+)
+@click.option(
+    "--ports",
+    metavar="LIST",
+    help="Scan these TCP ports instead of the profile's (e.g. 25,465,41000-41010).",
+)
+@_format_option()
+@_output_option()
+@click.option(
+    "--xml",
+    "xml_output",
+    type=click.Path(dir_okay=False),
+    help="Keep nmap's XML in FILE (default: beside --output, e.g. report.xml next to "
+    "report.md; with no --output, scan-<UTC time>.xml in the current directory).",
+)
+@_fail_on_option("a finding")
+@click.option(
+    "--lang",
+    type=click.Choice(available_languages() or ["en"]),
+    default="en",
+    show_default=True,
+    help="Language of the report (Markdown and HTML).",
+)
+@_timeout_option()
+@_dry_run_option()
+@_knowledge_option()
+@click.pass_context
+def scan_cmd(
+    ctx: click.Context,
+    hosts: tuple[str, ...],
+    profile: str,
+    ports: str | None,
+    fmt: str,
+    output: str | None,
+    xml_output: str | None,
+    fail_on: str,
+    lang: str,
+    timeout: float,
+    dry_run: bool,
+    knowledge: Path | None,
+) -> None:
+    """Scan hosts with the nmap command advisor recommends for a profile, then explain it.
+
+    The command is printed first (on stderr); nmap's XML is kept, and the report is what
+    'advisor explain' makes of it with the same options.
+
+    Scan only servers you are allowed to scan. See docs/rescan.md."""
+    from advisor.rescan.nmapdata import data_dirs, script_names
+    from advisor.rescan.profiles import ProfileError, profile_command
+
+    try:
+        command, notes = profile_command(
+            PROFILES[profile], hosts, ports, script_names(data_dirs(None, None))
+        )
+    except ProfileError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        click.echo(f"advisor: note: {neutralise(note)}", err=True)
+    xml = _scan_xml(output, xml_output)
+    line = command.line(str(xml))
+    click.echo(f"advisor: nmap command for profile {profile}: {neutralise(line)}", err=True)
+    if dry_run:
+        click.echo(line)
+        sys.exit(EXIT_OK)
+    _run_nmap(command, xml, timeout)
+    ctx.invoke(
+        explain_cmd,
+        scan=str(xml),
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        lang=lang,
+        knowledge=knowledge,
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from advisor.kb import knowledge_dir
 from advisor.kb.schema import Entry
+from advisor.messages import Msg, format_parts
 
 LOCALES = Path(__file__).parent / "locales"
 
@@ -61,9 +62,13 @@ class Catalog:
                 text = f"{self.marker} {text}"
         return text.format(**values) if values else text
 
-    def parts(self, parts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> str:
-        """Messages built by the code (advisor.messages), in this language."""
-        return "".join(self.t(key, **dict(args)) for key, args in parts)
+    def parts(self, parts: tuple[Msg, ...]) -> str:
+        """Messages built by the code (advisor.messages), in this language, as plain text."""
+        return format_parts(parts, self.t, markdown=False)
+
+    def parts_md(self, parts: tuple[Msg, ...]) -> str:
+        """Messages built by the code (advisor.messages), in this language, as Markdown."""
+        return format_parts(parts, self.t, markdown=True)
 
     # -- entry text ------------------------------------------------------------------------
     def entry(

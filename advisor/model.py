@@ -8,8 +8,11 @@ host sent: treat every string as untrusted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 
 # NSE nodes are treated as immutable but not declared frozen: a 100k-host scan builds about
@@ -179,10 +182,13 @@ class Service:
     conf: str = ""
     ostype: str = ""
     cpes: tuple[str, ...] = ()
+    devicetype: str = ""
+    """nmap's device type for this service (``router``, ``printer``, ``WAP``...), from
+    ``-sV``'s ``d/`` field; empty when nmap's match gives none."""
     _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Services key several caches on the advise path; hash the nine fields once.
+        # Services key several caches on the advise path; hash the fields once.
         object.__setattr__(self, "_hash", hash(self._fields()))
 
     def _fields(self) -> tuple[object, ...]:
@@ -196,6 +202,7 @@ class Service:
             self.conf,
             self.ostype,
             self.cpes,
+            self.devicetype,
         )
 
     def __hash__(self) -> int:
@@ -229,6 +236,16 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class OsClass:
+    """An ``<osclass>`` of an OS match: what kind of device nmap's fingerprint is."""
+
+    type: str
+    """nmap's device type: ``general purpose``, ``router``, ``WAP``, ``printer``..."""
+    vendor: str = ""
+    osfamily: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Host:
     addresses: tuple[Address, ...]
     status: str = "up"
@@ -236,6 +253,9 @@ class Host:
     ports: tuple[Port, ...] = ()
     hostscripts: tuple[ScriptResult, ...] = ()
     os_matches: tuple[str, ...] = ()
+    os_classes: tuple[OsClass, ...] = ()
+    """The ``<osclass>`` elements of nmap's best OS match: those of the first ``<osmatch>``,
+    or in nmap 4.x XML, where they sit directly under ``<os>``, the most accurate ones."""
 
     @property
     def address(self) -> str:
@@ -249,6 +269,76 @@ class Host:
     @property
     def hostname(self) -> str | None:
         return self.hostnames[0] if self.hostnames else None
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """A place where the input is not what nmap writes, read past instead of stopping.
+
+    nmap's XML is plain ASCII (``protect_xml`` writes any other byte as ``\\xNN``) with no
+    text between elements, so such a place means the file was damaged or edited after nmap
+    wrote it. The reader keeps the first place of each :attr:`kind`."""
+
+    kind: str
+    """``not-utf8`` (bytes that are not UTF-8, read as ``\\xNN``), ``nul`` (NUL bytes, read
+    as ``\\x00``) or ``stray-text`` (text between elements, skipped)."""
+    line: int | None
+    """Line of the input (1-based); None when it cannot be told (stdin)."""
+    column: int | None = None
+    """Byte column in that line (1-based), when known."""
+    offset: int | None = None
+    """Byte offset in the input (0-based), for the byte-level kinds."""
+    excerpt: str = ""
+    """The first characters there, control characters shown as ``\\xNN`` (scan text:
+    untrusted)."""
+    bound: str = ""
+    """``after`` or ``before`` when the place is only known to be after or before
+    :attr:`line` (and :attr:`offset`); empty when it is exact."""
+
+    def where(self, t: Translate | None = None) -> str:
+        """``at line 176, column 3`` (or what is known of the place)."""
+        t = t or _english
+        if self.line is None:
+            if self.offset is None:
+                return t("recovered_somewhere")
+            return t(f"recovered_{self.bound or 'at'}_byte", offset=self.offset)
+        if self.bound:
+            return t(f"recovered_{self.bound}_line", line=self.line)
+        if self.column is not None:
+            return t("recovered_at_line_column", line=self.line, column=self.column)
+        return t("recovered_at_line", line=self.line)
+
+
+Translate = Callable[..., str]
+"""A catalogue lookup: ``t(key, **values)`` (:meth:`advisor.i18n.Catalog.t`)."""
+
+
+def describe_repairs(repairs: tuple[Repair, ...], t: Translate | None = None) -> str:
+    """One line on the damage read past: the first place, then where the other kinds start.
+    English (stderr, JSON, the report's warnings) unless ``t`` says otherwise."""
+    t = t or _english
+    first = repairs[0]
+    also = "".join(
+        t("recovered_also", what=t(f"recovered_short_{r.kind.replace('-', '_')}"), where=r.where(t))
+        for r in repairs[1:]
+    )
+    return t(
+        "warn_recovered",
+        where=first.where(t),
+        what=t(f"recovered_{first.kind.replace('-', '_')}"),
+        excerpt=first.excerpt,
+        also=also,
+    )
+
+
+@cache
+def _english_strings() -> dict[str, str]:
+    with (Path(__file__).parent / "locales" / "en.toml").open("rb") as fh:
+        return {k: v for k, v in tomllib.load(fh).items() if isinstance(v, str)}
+
+
+def _english(key: str, **values: object) -> str:
+    return _english_strings()[key].format(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,3 +362,6 @@ class ScanInfo:
     source_format: str = "xml"
     """``xml`` or ``text`` (nmap normal output)."""
     warnings: tuple[str, ...] = field(default=())
+    recovered: tuple[Repair, ...] = ()
+    """Places where the input was not nmap's XML and was read past (first of each kind,
+    in document order): the report is complete but the file was damaged there."""

@@ -13,7 +13,9 @@ Cutting is safe for the same reason runs of hosts can be parsed apart
 that makes a part read differently from the whole file (a comment or CDATA section crossing
 a cut, a host nested in another, a second ``</nmaprun>``) leaves some part other than the last
 incomplete or ended early; then, and whenever a worker fails for any reason, the file is read
-again by one process, so the result is always what a sequential read gives.
+again by one process, so the result is always what a sequential read gives. Damage a part
+read past (:attr:`ScanInfo.recovered <advisor.model.ScanInfo>`) is placed in the whole file
+and reported once, as one process reports it.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from typing import Any, cast
 from advisor.advise.report import Report
 from advisor.api import Options, explain, explain_part
 from advisor.kb import KnowledgeBase
+from advisor.model import Repair, describe_repairs
 from advisor.render.json import FindingSpool
 from advisor.scan.batches import HOST_START, safe_prologue
+from advisor.scan.xml import find_before, line_and_column, place_stray
 
 #: Files smaller than this are read by one process (starting workers costs more).
 MIN_BYTES = 8 << 20
@@ -287,9 +291,16 @@ def _parallel(
         if any(status != "ok" for status in statuses):
             return None
         merged: Report | None = None
+        repairs: dict[str, Repair] = {}
+        part_warnings: set[str] = set()
         for index in range(count):
             with open(files[index], "rb") as fh:
                 part, written, advice = pickle.load(fh)  # our own worker wrote it
+            if part.scan.recovered:
+                part_warnings.add(describe_repairs(part.scan.recovered))
+                for repair in part.scan.recovered:
+                    if repair.kind not in repairs:  # the first part to see a kind saw it first
+                        repairs[repair.kind] = _in_file(repair, path, cut, index)
             if merged is None:
                 merged = part
             else:
@@ -299,6 +310,13 @@ def _parallel(
                 assert part_spool is not None
                 spool.adopt(part_spool, written, advice)  # closed with ``spool`` from now on
         adopted = spool is not None
+        if merged is not None and repairs:
+            recovered = tuple(
+                sorted(repairs.values(), key=lambda r: (r.line is None, r.line or 0, r.offset or 0))
+            )
+            merged.scan = replace(merged.scan, recovered=recovered)
+            merged.warnings = [w for w in merged.warnings if w not in part_warnings]
+            merged.warnings.append(describe_repairs(recovered))
         return merged
     finally:
         for name in files:
@@ -308,6 +326,28 @@ def _parallel(
             for part_spool in spools:
                 if part_spool is not None:
                     part_spool.close()
+
+
+def _in_file(repair: Repair, path: str, cut: Plan, index: int) -> Repair:
+    """A part's damage placed in the whole file by its byte offset (a part's stream is the
+    file's prologue, then the part's bytes); stray text with an exact line already has the
+    file's, and one known only by a bound is looked for again by its text."""
+    if repair.offset is None:
+        return repair
+    offset = repair.offset
+    if offset >= len(cut.prologue):
+        offset = min(offset + cut.parts[index][0] - len(cut.prologue), cut.parts[-1][1])
+    try:
+        with open(path, "rb") as fh:
+            if repair.kind != "stray-text":
+                line, column = line_and_column(fh, offset)
+                return replace(repair, line=line, column=column, offset=offset)
+            found = find_before(fh, offset, repair.excerpt)
+            fh.seek(0)
+            where = line_and_column(fh, found if found is not None else offset)
+    except OSError:
+        return replace(repair, offset=offset)
+    return place_stray(repair, found, where)
 
 
 def _run_workers(

@@ -73,7 +73,7 @@ def generated_scan(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def resolve(doc: dict) -> dict:  # type: ignore[type-arg]
-    """An ``advisor-report/2`` document with each finding's advice merged into it (the
+    """An ``advisor-report/3`` document with each finding's advice merged into it (the
     self-contained shape of version 1), for tests that look at fixes or software."""
     shared = doc["advice"]
     for f in doc["findings"]:

@@ -29,7 +29,7 @@ def test_whole_corpus_in_every_format(path: Path, fmt: str, tmp_path: Path) -> N
     text = out.read_text(encoding="utf-8")
     if fmt == "json":
         doc = resolve(json.loads(text))
-        assert doc["schema"] == "advisor-report/2"
+        assert doc["schema"] == "advisor-report/3"
         assert len(doc["findings"]) == doc["summary"]["findings"]
     else:
         assert len(text) > 100

@@ -25,10 +25,20 @@ def test_fix_shows_as_fixed_and_exit_0() -> None:
     result = run("diff", BEFORE, AFTER, "--format", "json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["schema"] == "advisor-diff/1"
-    assert doc["counts"] == {"new": 0, "still_open": 0, "fixed": 3, "not_rechecked": 0}
+    assert doc["schema"] == "advisor-diff/2"
+    assert doc["counts"] == {
+        "new": 0,
+        "still_open": 0,
+        "fixed": 3,
+        "not_rechecked": 0,
+        "accepted": 0,
+        "expired_acceptances": 0,
+    }
     assert {f["kb_id"] for f in doc["fixed"]} == {"ADV-1001"}
-    assert result.stderr.strip() == "advisor: 0 new, 0 still open, 3 fixed, 0 not rechecked"
+    assert (
+        result.stderr.strip()
+        == "advisor: 0 new, 0 still open, 3 fixed, 0 not rechecked, 0 accepted"
+    )
 
 
 def test_regression_shows_as_new_and_exit_1() -> None:

@@ -176,7 +176,7 @@ def test_streamed_json_is_identical_with_replay(generated_scan: bytes, kb: Knowl
         assert streamed == _json_via_spool(data, kb, reuse=False), name
         assert streamed == _json_via_spool(data, kb, reuse=True, repeat=False), name
         doc = json.loads(streamed)
-        assert doc["schema"] == "advisor-report/2"
+        assert doc["schema"] == "advisor-report/3"
         assert {f["advice"] for f in doc["findings"]} <= set(doc["advice"])
         # The library path rebuilds findings from each variant's representative advice, so
         # only where each finding is and which advice it gets are compared.

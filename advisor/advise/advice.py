@@ -7,9 +7,14 @@ the port, with placeholders such as ``{service}`` filled in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from advisor.advise.context import Identity, display_name, tls_mode
+from advisor.advise.identification import Indicator, vocabulary
+from advisor.advise.packages import UNKNOWN as UNKNOWN_PACKAGE
+from advisor.advise.packages import package_for
+from advisor.advise.packages import vendor_product as own_product
 from advisor.findings.model import (
     DOS,
     EXPLOITABLE,
@@ -22,9 +27,13 @@ from advisor.findings.model import (
 from advisor.kb import MatchResult, Verdict
 from advisor.kb.schema import Condition, Entry, Fix, NotFix
 from advisor.kb.versions import parse_version
-from advisor.messages import Msg, Note, english, msg
+from advisor.messages import Code, Msg, Note, english, msg
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+#: The severity of a finding on a host that shows itself as a honeypot (a likely false
+#: positive): low, not info, so that it still counts (``--fail-on low``) should the host be
+#: a real system that only looks like one.
+HONEYPOT_SEVERITY = "low"
 
 
 def severity_rank(level: str) -> int:
@@ -53,12 +62,17 @@ class Advice:
     severity_reason: str
     tls_mode: str | None
     identity: Identity
-    false_positives: tuple[str, ...] = ()
+    false_positives: tuple[Note, ...] = ()
+    """False-positive notes that apply: the entry's (Markdown text) and advisor's own for
+    this host (messages: a honeypot naming what gave it away)."""
     fixes: tuple[ChosenFix, ...] = ()
     not_fixes: tuple[NotFix, ...] = ()
     verify: tuple[tuple[str, str], ...] = ()
     notes: tuple[Note, ...] = ()
     """Evidence-derived remarks (effective settings, 'fix already applied', ...)."""
+    severity_parts: tuple[Msg, ...] = ()
+    """:attr:`severity_reason` as messages, when advisor wrote it (a honeypot's lowered
+    severity); empty when the reason is the entry's text."""
 
 
 def _holds(cond: Condition, finding: Finding, mode: str | None, identity: Identity) -> bool:
@@ -76,6 +90,8 @@ def _holds(cond: Condition, finding: Finding, mode: str | None, identity: Identi
     if cond.not_software and (identity.software is None or identity.software in cond.not_software):
         return False
     if cond.states and finding.state not in cond.states:
+        return False
+    if cond.honeypot is not None and bool(identity.honeypot) is not cond.honeypot:
         return False
     if cond.check_results:
         text = "\n".join(finding.check_results)
@@ -138,6 +154,65 @@ def _fill(text: str, finding: Finding, service: str) -> str:
     return _host_for(loc).join(_fill_parts(text, loc, service))
 
 
+#: The placeholders an entry's commands, configuration, notes and verify steps may use.
+PLACEHOLDERS = ("{host}", "{port}", "{service}")
+#: ... and those notes may use too: the package of the product nmap identified (Debian/Ubuntu
+#: and RHEL names, advisor/data/packages.toml), that product, and a CVE of the finding's rows.
+NOTE_PLACEHOLDERS = ("{deb_package}", "{rpm_package}", "{product}", "{cve}")
+
+
+def fill_text(text: str, finding: Finding, identity: Identity | None = None) -> str:
+    """Entry text that is shown per endpoint (a note, a false-positive note, an expected
+    result, in any language) with :data:`PLACEHOLDERS` filled in as in the commands, and
+    :data:`NOTE_PLACEHOLDERS` from the finding; the service is the Postfix default for the
+    port (notes do not get the master.cf name). Notes are trusted Markdown, so what comes
+    from the scan is reduced to plain characters first."""
+    if "{" not in text:
+        return text
+    location = finding.location
+    if any(p in text for p in NOTE_PLACEHOLDERS):
+        for name, value in _note_values(finding).items():
+            text = text.replace(name, value)
+    version = parse_version(identity.version) if identity is not None else None
+    service = default_service_name(location.port, version)
+    host = _host_for(location)
+    if not _PLAIN_HOST.fullmatch(host):
+        host = "HOST"  # an odd address from the scan stays out of Markdown
+    return host.join(_fill_parts(text, location, service))
+
+
+#: An IPv4/IPv6 address or a DNS name: what may go into a note's text as the host.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:%_-]{0,252}")
+_CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,7}")
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9 .+:/()_-]")
+
+
+def _note_values(finding: Finding) -> dict[str, str]:
+    """What :data:`NOTE_PLACEHOLDERS` become for ``finding``: the product of its vulners row
+    (a CPE) or of the port's -sV, its package, and its highest-scored CVE."""
+    service = finding.location.service
+    own = finding.detail("cpe") or ""
+    cpes = tuple(c for c in (own, *(service.cpes if service else ())) if c.startswith("cpe:"))
+    product = " ".join(p for p in (service.product, service.version) if p) if service else ""
+    if (
+        own.startswith("cpe:")
+        and service is not None
+        and service.cpes
+        and own_product(own) not in {own_product(c) for c in service.cpes}
+    ):
+        product = own  # the row is about another product on the port (a library, a module)
+    product = product or own
+    package = package_for(cpes, service.product if service else None)
+    cve = next((i for i in finding.ids if _CVE.fullmatch(i)), "CVE-YYYY-NNNN")
+    shown = _NOT_PLAIN.sub("", product)[:80].strip() or "unknown product"
+    return {
+        "{deb_package}": package.debian if package else UNKNOWN_PACKAGE,
+        "{rpm_package}": package.rhel if package else UNKNOWN_PACKAGE,
+        "{product}": shown,
+        "{cve}": cve,
+    }
+
+
 def _fill_parts(text: str, loc: Location, service: str) -> list[str]:
     """``text`` with ``{service}`` and ``{port}`` filled in, split where the host goes."""
     port = str(loc.port) if loc.port is not None else "PORT"
@@ -157,14 +232,9 @@ def _choose_fixes(
 ) -> tuple[ChosenFix, ...]:
     port = finding.location.port
     version = parse_version(identity.version)
-    software = {identity.software} if identity.software else set(identity.candidates)
-    specific = [f for f in entry.fixes if f.software in software]
-    pool = specific or [f for f in entry.fixes if f.software == "generic"] or list(entry.fixes)
-    if specific:
-        pool += [f for f in entry.fixes if f.software == "generic" and not identity.software]
     service = service_name or default_service_name(port, version)
     chosen: list[ChosenFix] = []
-    for fix in pool:
+    for fix, remark in ranked_fixes(entry.fixes, identity):
         if fix.ports and port is not None and port not in fix.ports:
             continue
         name = (
@@ -187,6 +257,7 @@ def _choose_fixes(
             )
         else:
             parts = (msg("applies_unknown", software=name, range=fix.versions.describe()),)
+        parts += remark
         chosen.append(
             ChosenFix(
                 fix=fix,
@@ -196,8 +267,72 @@ def _choose_fixes(
                 applies_parts=parts,
             )
         )
-    chosen.sort(key=lambda c: not c.fix.recommended)
     return tuple(chosen)
+
+
+Ranked = list[tuple[Fix, tuple[Msg, ...]]]
+"""Fixes in the order to show them, each with a remark for its "For:" line (or none)."""
+
+
+def _first(fixes: list[Fix], remark: tuple[Msg, ...] = ()) -> Ranked:
+    """``fixes`` with the recommended ones first, otherwise in the entry's order."""
+    return [(f, remark) for f in sorted(fixes, key=lambda f: not f.recommended)]
+
+
+def ranked_fixes(fixes: tuple[Fix, ...], identity: Identity) -> Ranked:
+    """Which of an entry's fixes apply to the software identified, in the order to show them.
+
+    - nmap (or the server's own evidence) identified the software: its fixes, recommended
+      first. Fixes for another server program (``[software] servers`` in
+      ``advisor/data/identification.toml``) are ruled out and hidden; they are shown, with a
+      remark naming what was found, only when the entry has nothing else. The same holds
+      when nmap -sV names a product advisor has no fixes for.
+    - an appliance (device type, OS class or product; see
+      :mod:`advisor.advise.identification`) whose software is not identified: the firmware
+      fix first, then the fixes for any software (generic, libraries), then, unless -sV
+      named the product, the fixes of the servers usually on the port, with a remark.
+    - otherwise the fixes of the software usually on the port and the generic ones; with
+      nothing known at all, every fix.
+    """
+    vocab = vocabulary()
+    known = identity.software
+    appliance = identity.appliance
+    generic = [f for f in fixes if f.software == "generic"]
+    vendor = [f for f in fixes if f.software == "vendor"]
+    anywhere = [f for f in fixes if f.software == "generic" or f.software in vocab.libraries]
+    if appliance is not None and known is None:
+        remark = (msg("applies_if_here_device", type=Code(appliance.name or appliance.value)),)
+        candidates = [] if identity.product else _of(fixes, identity.candidates)
+        shown = _first(vendor) + _first(anywhere) + _first(candidates, remark)
+        return shown or _first([f for f in fixes if f.software != "vendor"], remark)
+    if known is not None or identity.product:
+        own = _of(fixes, (known,)) if known is not None else []
+        if own:
+            # On a device nmap's OS detection classified, the firmware is the other way.
+            firmware = vendor if appliance is not None and appliance.kind == "osclass" else []
+            return _first(own) + _first(firmware)
+        rest = [
+            f
+            for f in fixes
+            if f.software == "generic"
+            or f.software in vocab.libraries
+            or (appliance is not None and f.software == "vendor")
+        ]
+        if rest:
+            return _first(rest)
+        seen = Code(identity.name if known is not None else identity.product or "")
+        servers = [f for f in fixes if f.software in vocab.servers]
+        apps = [f for f in fixes if f.software not in vocab.servers and f.software != "vendor"]
+        remark = (msg("applies_if_here_seen", seen=seen),)
+        return _first(apps) + _first(servers, remark) + _first(vendor)
+    candidates = _of(fixes, identity.candidates)
+    if candidates:
+        return _first(candidates + generic)
+    return _first(generic or list(fixes))
+
+
+def _of(fixes: tuple[Fix, ...], software: tuple[str | None, ...]) -> list[Fix]:
+    return [f for f in fixes if f.software in software]
 
 
 _ADVICE_CACHE: dict[tuple[object, ...], Placeable] = {}
@@ -283,6 +418,10 @@ def _verify_at(
     cache's key holds both), all but the host."""
     if not any("{" in cmd for cmd, _ in verify):
         return VerifyAt(tuple(((cmd,), expect) for cmd, expect in verify), verify)
+    if any(p in cmd for cmd, _ in verify for p in NOTE_PLACEHOLDERS):
+        values = _note_values(advice.finding)  # the product's package, a CVE of its rows
+        for name, value in values.items():
+            verify = tuple((cmd.replace(name, value), expect) for cmd, expect in verify)
     version = parse_version(advice.identity.version)
     service = service_name or default_service_name(location.port, version)
     steps = tuple((tuple(_fill_parts(cmd, location, service)), exp) for cmd, exp in verify)
@@ -312,6 +451,7 @@ def place(placeable: Placeable, finding: Finding) -> Advice:
         t.not_fixes,
         verify.at(finding.location),
         t.notes,
+        t.severity_parts,
     )
 
 
@@ -327,7 +467,9 @@ def _uses_host(entry: Entry) -> bool:
     """Whether the entry's fixes name the host (then their text differs per host)."""
     hit = _USES_HOST.get(id(entry))
     if hit is None or hit[0] is not entry:
-        uses = any("{host}" in c for f in entry.fixes for c in (*f.commands, f.config))
+        uses = any(
+            "{host}" in c for f in entry.fixes for c in (*f.commands, f.config, f.notes)
+        ) or any("{host}" in fp.note for fp in entry.false_positives)
         hit = _USES_HOST[id(entry)] = (entry, uses)
     return hit[1]
 
@@ -350,7 +492,19 @@ def _advise(
         if _holds(rule.when, finding, mode, identity):
             level, reason = rule.level, rule.reason
             break
-    fps = tuple(fp.note for fp in entry.false_positives if _holds(fp.when, finding, mode, identity))
+    fps: tuple[Note, ...] = tuple(
+        fill_text(fp.note, finding, identity)
+        for fp in entry.false_positives
+        if _holds(fp.when, finding, mode, identity)
+    )
+    severity_parts: tuple[Msg, ...] = ()
+    if identity.honeypot and entry.category != "meta":
+        strong = identity.strong_honeypot
+        lowered = strong and severity_rank(level) > severity_rank(HONEYPOT_SEVERITY)
+        fps = (honeypot_note(identity.honeypot, level if lowered else None), *fps)
+        if lowered:
+            severity_parts = (msg("sev_honeypot_a"), msg(f"sev_{level}"), msg("sev_honeypot_b"))
+            level, reason = HONEYPOT_SEVERITY, english(severity_parts)
     software = {identity.software} if identity.software else set(identity.candidates)
     port = finding.location.port
     version = parse_version(identity.version)
@@ -377,5 +531,48 @@ def _advise(
         false_positives=fps,
         fixes=_choose_fixes(entry, finding, identity, service_name),
         not_fixes=not_fixes,
+        severity_parts=severity_parts,
     )
     return advice, verify
+
+
+#: How each kind of honeypot indicator is worded (``hp_*`` in advisor/locales/en.toml).
+_HONEYPOT_EVIDENCE = {
+    "cert-issuer": "hp_cert_issuer",
+    "cert-subject": "hp_cert_subject",
+    "product": "hp_product",
+    "extrainfo": "hp_extrainfo",
+    "banner": "hp_banner",
+    "hostname": "hp_hostname",
+}
+
+
+def honeypot_note(indicators: tuple[Indicator, ...], lowered_from: str | None) -> Note:
+    """The host-specific false-positive note: what makes this host look like a honeypot.
+
+    Strong indicators (the service itself: -sV, banner, certificate) say the finding is most
+    likely emulated, and ``lowered_from`` names the severity it had; a hostname alone only
+    asks the question."""
+    strong = any(i.strong for i in indicators)
+    parts: list[Msg] = [msg("fp_honeypot_strong" if strong else "fp_honeypot_weak")]
+    for n, ind in enumerate(indicators):
+        if n:
+            parts.append(msg("hp_sep"))
+        key = _HONEYPOT_EVIDENCE.get(ind.kind, "hp_product")
+        if ind.default:
+            key += "_default"
+        elif not ind.name:
+            key += "_generic"
+        parts.append(msg(key, value=Code(ind.value), where=Code(ind.where), name=ind.name))
+    if not strong:
+        parts.append(msg("fp_honeypot_weak_end"))
+        return tuple(parts)
+    parts.append(msg("fp_honeypot_strong_end"))
+    if lowered_from is not None:
+        parts += [
+            msg("fp_honeypot_lowered_a"),
+            msg(f"sev_{lowered_from}"),
+            msg("fp_honeypot_lowered_b"),
+        ]
+    parts.append(msg("fp_honeypot_advice"))
+    return tuple(parts)

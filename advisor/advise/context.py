@@ -13,9 +13,9 @@ from functools import lru_cache
 
 from libnmap.objects.cpe import CPE
 
-from advisor.messages import Msg, english, msg
+from advisor.advise.identification import HostProfile, Indicator, service_appliance
+from advisor.messages import Code, Msg, english, msg
 from advisor.model import Service
-from advisor.render.escape import code
 
 #: Ports where TLS starts at once (implicit / wrapper mode).
 IMPLICIT_TLS_PORTS = frozenset({443, 465, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443})
@@ -61,6 +61,17 @@ SOFTWARE_NAMES: dict[str, str] = {
     "stunnel": "stunnel",
     "windows": "Microsoft Windows",
     "samba": "Samba",
+    "vsftpd": "vsftpd",
+    "proftpd": "ProFTPD",
+    "pure-ftpd": "Pure-FTPd",
+    "redis": "Redis",
+    "memcached": "memcached",
+    "bind": "ISC BIND",
+    "unbound": "Unbound",
+    "dnsmasq": "dnsmasq",
+    "x11vnc": "x11vnc",
+    "tigervnc": "TigerVNC",
+    "cyrus": "Cyrus IMAP",
 }
 
 _PRODUCT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -77,6 +88,17 @@ _PRODUCT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bmariadb\b|\bmysql\b", "mariadb"),
         (r"\bstunnel\b", "stunnel"),
         (r"\bsamba\b", "samba"),
+        (r"\bvsftpd\b", "vsftpd"),
+        (r"\bproftpd\b", "proftpd"),
+        (r"\bpure-?ftpd\b", "pure-ftpd"),
+        (r"\bredis\b", "redis"),
+        (r"\bmemcached\b", "memcached"),
+        (r"\bisc bind\b|^bind$", "bind"),
+        (r"\bunbound\b", "unbound"),
+        (r"\bdnsmasq\b", "dnsmasq"),
+        (r"\bx11vnc\b", "x11vnc"),
+        (r"\btigervnc\b", "tigervnc"),
+        (r"\bcyrus\b", "cyrus"),
         (r"microsoft|windows", "windows"),
     )
 )
@@ -114,7 +136,31 @@ def tls_mode(port: int | None, service: Service | None) -> str | None:
             return "opportunistic"
         if service.name in ("submission", "imap", "pop3", "ftp", "ldap", "xmpp-client"):
             return "starttls"
+        if service.name in ("xmpp-server", "postgresql", "mysql", "nntp", "sieve"):
+            return "starttls"
     return None
+
+
+#: nmap service names and ports -> the protocol whose own command or message starts TLS on a
+#: ``starttls`` port (the text advisor shows names it: PostgreSQL's SSLRequest is no STARTTLS).
+_UPGRADE_SERVICES = {
+    "smtp": "smtp", "submission": "smtp", "imap": "imap", "pop3": "pop3", "ftp": "ftp",
+    "ldap": "ldap", "xmpp-client": "xmpp", "xmpp-server": "xmpp", "jabber": "xmpp",
+    "postgresql": "postgresql", "mysql": "mysql", "nntp": "nntp", "sieve": "sieve",
+}  # fmt: skip
+_UPGRADE_PORTS = {
+    25: "smtp", 587: "smtp", 143: "imap", 110: "pop3", 21: "ftp", 389: "ldap", 5222: "xmpp",
+    5269: "xmpp", 5432: "postgresql", 3306: "mysql", 119: "nntp", 4190: "sieve",
+}  # fmt: skip
+
+
+def tls_upgrade(port: int | None, service: Service | None) -> str | None:
+    """The protocol that upgrades the connection to TLS on a ``starttls`` or
+    ``opportunistic`` port (``postgresql``, ``ldap``, ``imap``...), from nmap's service name,
+    else the port; None when not known."""
+    if service is not None and service.name in _UPGRADE_SERVICES:
+        return _UPGRADE_SERVICES[service.name]
+    return _UPGRADE_PORTS.get(port) if port is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +170,15 @@ class Clue:
     source: str
     """``ss``, ``config``, ``nmap -sV``, ``cpe``, ``port``, ``--os``."""
     text: str
-    """What it says, for the advisory (plain words)."""
+    """What it says, in English plain text (a renderer that wants Markdown formats
+    :attr:`parts`, see :mod:`advisor.messages`)."""
     software: str | None = None
     version: str | None = None
     version_of: str | None = None
     """A version clue that does not say what runs on the port: the version of this software,
     should it be the one (``postconf mail_version`` says nothing about port 443)."""
     parts: tuple[Msg, ...] = ()
-    """The same text as translatable messages (see advisor.messages); empty for free text."""
+    """The same text as messages (see advisor.messages); empty for free text (plain)."""
 
 
 def clue(
@@ -158,6 +205,15 @@ class Identity:
     """When only the port is known: the software that usually listens there."""
     version_source: str | None = None
     disagreement: str | None = None
+    product: str | None = None
+    """nmap -sV's product when it names no software advisor knows (``Sagem router
+    telnetd``): then fixes for the servers advisor knows do not apply here either."""
+    appliance: Indicator | None = None
+    """Why this endpoint looks like an appliance's (its TLS comes with the firmware): the
+    service's own device type or product, else the host's (see
+    :mod:`advisor.advise.identification`)."""
+    honeypot: tuple[Indicator, ...] = ()
+    """Why the host looks like a honeypot, strongest first; empty for most hosts."""
     _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -173,6 +229,9 @@ class Identity:
             self.candidates,
             self.version_source,
             self.disagreement,
+            self.product,
+            self.appliance,
+            self.honeypot,
         )
 
     def __hash__(self) -> int:
@@ -184,6 +243,11 @@ class Identity:
     @property
     def name(self) -> str:
         return display_name(self.software)
+
+    @property
+    def strong_honeypot(self) -> bool:
+        """Whether the service itself says the host is a honeypot (not only a hostname)."""
+        return any(i.strong for i in self.honeypot)
 
 
 @lru_cache(maxsize=2048)
@@ -215,7 +279,7 @@ def _compute_service_clues(service: Service | None) -> list[Clue]:
         clues.append(
             clue(
                 "nmap -sV",
-                msg("clue_sv", product=code(shown)),
+                msg("clue_sv", product=Code(shown)),
                 software=sw,
                 version=service.version or None,
             )
@@ -231,7 +295,7 @@ def _compute_service_clues(service: Service | None) -> list[Clue]:
             clues.append(
                 clue(
                     "cpe",
-                    msg("clue_cpe", cpe=code(cpe_text)),
+                    msg("clue_cpe", cpe=Code(cpe_text)),
                     software=sw,
                     version=cpe.get_version() or None,
                 )
@@ -250,10 +314,10 @@ def port_clue(port: int | None, service: Service | None) -> Clue | None:
     parts = (
         [msg("clue_port_is", port=port), msg(f"role_{port}"), msg("clue_port_is_end")]
         if role
-        else [msg("clue_port_named", port=port, name=code(name))]
+        else [msg("clue_port_named", port=port, name=Code(name or ""))]
     )
     if role and name:
-        parts.append(msg("clue_nmap_name", name=code(name)))
+        parts.append(msg("clue_nmap_name", name=Code(name)))
     if port in MAIL_PORTS:
         parts.append(msg("note_mail_port"))
     return clue("port", *parts)
@@ -266,14 +330,17 @@ def identify(
     os_default: dict[str, str] | None = None,
     os_name: str | None = None,
     os_how: tuple[str, str] | None = None,
+    host: HostProfile | None = None,
 ) -> Identity:
-    """Combine clues, strongest first. ``strong`` are clues from the server's own evidence.
+    """Combine clues, strongest first. ``strong`` are clues from the server's own evidence;
+    ``host`` is what nmap's identification says about the whole host (appliance, honeypot).
 
-    Without server evidence the answer depends only on the port, the service and the assumed
-    release, so it is cached: large scans repeat the same few combinations."""
+    Without server evidence the answer depends only on the port, the service, the assumed
+    release and the host's profile, so it is cached: large scans repeat the same few
+    combinations."""
     if strong:
-        return _identify(port, service, tuple(strong), _frozen(os_default), os_name, os_how)
-    return _identify_cached(port, service, _frozen(os_default), os_name, os_how)
+        return _identify(port, service, tuple(strong), _frozen(os_default), os_name, os_how, host)
+    return _identify_cached(port, service, _frozen(os_default), os_name, os_how, host)
 
 
 def _frozen(d: dict[str, str] | None) -> tuple[tuple[str, str], ...] | None:
@@ -287,8 +354,9 @@ def _identify_cached(
     os_default: tuple[tuple[str, str], ...] | None,
     os_name: str | None,
     os_how: tuple[str, str] | None,
+    host: HostProfile | None,
 ) -> Identity:
-    return _identify(port, service, (), os_default, os_name, os_how)
+    return _identify(port, service, (), os_default, os_name, os_how, host)
 
 
 def _identify(
@@ -298,6 +366,7 @@ def _identify(
     frozen_default: tuple[tuple[str, str], ...] | None,
     os_name: str | None,
     os_how: tuple[str, str] | None = None,
+    host: HostProfile | None = None,
 ) -> Identity:
     os_default = dict(frozen_default) if frozen_default else None
     clues: list[Clue] = list(strong)
@@ -347,6 +416,49 @@ def _identify(
                     version=version,
                 )
             )
+    product = None
+    if software is None and service is not None and service.product:
+        product = service.product
+    appliance = service_appliance(service) if service is not None else None
+    if appliance is not None:
+        clues.append(clue("nmap -sV", *_appliance_parts(appliance, port=True)))
+    elif host is not None and host.appliance is not None:
+        appliance = host.appliance
+        clues.append(
+            clue(
+                "nmap -O" if appliance.kind == "osclass" else "nmap -sV",
+                *_appliance_parts(appliance),
+            )
+        )
     return Identity(
-        software, version, confidence, tuple(clues), candidates, version_source, disagreement
+        software,
+        version,
+        confidence,
+        tuple(clues),
+        candidates,
+        version_source,
+        disagreement,
+        product,
+        appliance,
+        host.honeypot if host is not None else (),
     )
+
+
+def _appliance_parts(seen: Indicator, port: bool = False) -> tuple[Msg, ...]:
+    """Why the endpoint looks like an appliance's, for the "who answers" list."""
+    if seen.kind == "osclass":
+        head = msg("clue_device_os", match=Code(seen.value), type=Code(seen.name))
+    elif port and seen.kind == "devicetype":
+        head = msg("clue_device_here", type=Code(seen.name))
+    elif port:
+        head = msg("clue_device_product_here", product=Code(seen.value))
+    elif seen.kind == "devicetype":
+        head = msg(
+            "clue_device_there",
+            type=Code(seen.name),
+            where=Code(seen.where),
+            product=Code(seen.value),
+        )
+    else:
+        head = msg("clue_device_product_there", where=Code(seen.where), product=Code(seen.value))
+    return head, msg("clue_device_end")

@@ -16,6 +16,7 @@ from advisor.advise.accept import Acceptance
 from advisor.advise.advice import Advice, severity_rank
 from advisor.findings.model import Finding, Kind, Location
 from advisor.kb import Verdict
+from advisor.kb.informational import InfoLine, Informational
 from advisor.kb.schema import Entry
 from advisor.model import ScanInfo
 
@@ -91,6 +92,45 @@ class UnknownScript:
     samples: list[Finding] = field(default_factory=list)
     endpoints: list[str] = field(default_factory=list)
     """The first :data:`UNKNOWN_ENDPOINTS` endpoints, in scan order."""
+    hosts: int = 0
+    """Hosts it ran on (a host's results come together in a scan: counted as they change)."""
+    last_host: str | None = field(default=None, repr=False)
+
+    def count_host(self, host: str) -> None:
+        if host != self.last_host:
+            self.hosts += 1
+            self.last_host = host
+
+
+@dataclass(frozen=True, slots=True)
+class InformationalScript:
+    """Output of a script that only describes (or of a script with entries, that matched
+    none of them): shown as one line, severity info, with where it ran; never a finding."""
+
+    script: str
+    info: InfoLine
+    count: int
+    """Endpoints (ports, or hosts for host scripts) where it produced output."""
+    hosts: int
+
+    severity = "info"
+
+
+def split_unknown(
+    report: Report, informational: Informational
+) -> tuple[list[InformationalScript], list[UnknownScript]]:
+    """The report's scripts without a matching entry: those with an informational line
+    (``knowledge/informational.toml``), and the rest (still "no knowledge entry"), each by
+    script id."""
+    lines: list[InformationalScript] = []
+    rest: list[UnknownScript] = []
+    for unknown in sorted(report.unknown.values(), key=lambda u: u.script):
+        info = informational.get(unknown.script)
+        if info is None:
+            rest.append(unknown)
+        else:
+            lines.append(InformationalScript(unknown.script, info, unknown.count, unknown.hosts))
+    return lines, rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +224,7 @@ class Report:
         if advice.verdict is Verdict.UNKNOWN and finding.kind in (Kind.OUTPUT,):
             unknown = self.unknown.setdefault(finding.script, UnknownScript(finding.script))
             unknown.count += 1
+            unknown.count_host(finding.location.host)
             if len(unknown.endpoints) < UNKNOWN_ENDPOINTS:
                 unknown.endpoints.append(finding.location.endpoint)
             if len(unknown.samples) < UNKNOWN_SAMPLES:
@@ -239,6 +280,7 @@ class Report:
         if isinstance(outcome, Unknown):
             unknown = self.unknown[outcome.script]
             unknown.count += 1
+            unknown.count_host(location.host)
             if len(unknown.endpoints) < UNKNOWN_ENDPOINTS:
                 unknown.endpoints.append(location.endpoint)
             return
@@ -275,6 +317,9 @@ class Report:
                 self.unknown[script] = unknown
                 continue
             own_unknown.count += unknown.count
+            # parts are cut between hosts: a host is never in two of them
+            own_unknown.hosts += unknown.hosts
+            own_unknown.last_host = unknown.last_host
             room = UNKNOWN_SAMPLES - len(own_unknown.samples)
             own_unknown.samples.extend(unknown.samples[: max(0, room)])
             room = UNKNOWN_ENDPOINTS - len(own_unknown.endpoints)

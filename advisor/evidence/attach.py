@@ -10,6 +10,7 @@ this machine.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,8 +22,7 @@ from advisor.evidence.nginx import NginxConfig, parse_nginx
 from advisor.evidence.postfix import PostfixConfig, load_postfix
 from advisor.evidence.processes import describe_socket
 from advisor.findings.model import Finding
-from advisor.messages import english, msg
-from advisor.render.escape import code
+from advisor.messages import Code, Seg, english, msg, text
 
 #: File names recognised in an evidence folder, by what they hold.
 EVIDENCE_FILES: dict[str, tuple[str, ...]] = {
@@ -133,6 +133,14 @@ def _is_local(address: str, local: frozenset[str]) -> bool:
     return ip.is_loopback or address in local
 
 
+def _joined(items: Iterable[tuple[Seg, ...]]) -> tuple[Seg, ...]:
+    """Runs of text joined with ``", "``."""
+    out: list[Seg] = []
+    for i, item in enumerate(items):
+        out.extend((", ", *item) if i else item)
+    return tuple(out)
+
+
 _KNOWN = {"Postfix": "postfix", "Dovecot": "dovecot", "nginx": "nginx"}
 
 
@@ -178,14 +186,14 @@ class EndpointView:
                 owner = owners.owner
                 workers = [w for w in owners.workers if w.name == "smtpd"]
                 if software == "postfix" and owner is not None and owner.name == "master":
-                    pids = ", ".join(f"`smtpd` (pid {w.pid})" for w in workers)
+                    pids = _joined((Code("smtpd"), f" (pid {w.pid})") for w in workers)
                     key = "clue_ss_postfix" if workers else "clue_ss_postfix_idle"
                     clues.append(
                         clue(
                             "ss",
                             msg(
                                 key,
-                                endpoint=code(sock.endpoint),
+                                endpoint=Code(sock.endpoint),
                                 master_pid=owner.pid,
                                 workers=pids,
                             ),
@@ -193,17 +201,18 @@ class EndpointView:
                         )
                     )
                 else:
-                    text = f"{code(sock.endpoint)}: {owners.summary}"
+                    said: tuple[Seg, ...] = (Code(sock.endpoint), ": ", *owners.text)
                     if len(owners.software) > 1:
-                        text += f" (also: {', '.join(owners.software[1:])}: worth a second look)"
-                    clues.append(Clue("ss", text, software))
+                        also = ", ".join(owners.software[1:])
+                        said += (f" (also: {also}: worth a second look)",)
+                    clues.append(clue("ss", text(*said), software=software))
             else:
                 others = ev.listeners.on_port(self.port)
-                where = ", ".join(code(s.endpoint) for s in others)
+                where = _joined((Code(s.endpoint),) for s in others)
                 clues.append(
                     clue(
                         "ss",
-                        msg("clue_ss_none", address=code(self.address), port=self.port),
+                        msg("clue_ss_none", address=Code(self.address), port=self.port),
                         *((msg("clue_ss_only", where=where),) if where else ()),
                         msg("clue_ss_none_end"),
                     )
@@ -222,7 +231,7 @@ class EndpointView:
                     "config",
                     msg(
                         "clue_master",
-                        service=code(svc.name),
+                        service=Code(svc.name),
                         type=svc.type,
                         command=svc.command,
                         port=self.port,
@@ -282,9 +291,9 @@ class EndpointView:
             for name, value, source in current:
                 if name not in shown:
                     shown.add(name)
-                    shown_value = code(value) if value else "(empty)"
+                    shown_value = Code(value) if value else "(empty)"
                     notes.append(
-                        (msg("note_now", name=code(name), value=shown_value, source=source),)
+                        (msg("note_now", name=Code(name), value=shown_value, source=source),)
                     )
             if applied:
                 chosen = replace(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from advisor.evidence.listeners import ProcessRef
+from advisor.messages import Code, Seg, english, text
 
 __all__ = [
     "ProcessInfo",
@@ -281,8 +282,14 @@ class SocketOwners:
     """Other processes that hold it (per-connection children, nginx workers ...)."""
     infos: tuple[ProcessInfo, ...]
     """One entry per distinct process name, in the order the tool printed them."""
-    summary: str
-    """One sentence, e.g. ``Postfix: `master` (pid 2078) owns the listening socket ...``."""
+    text: tuple[Seg, ...]
+    """One sentence, e.g. ``Postfix: master (pid 2078) owns the listening socket ...``, as
+    words and literal values (process names are :class:`~advisor.messages.Code`)."""
+
+    @property
+    def summary(self) -> str:
+        """:attr:`text` as plain text."""
+        return english((text(*self.text),))
 
 
 def _pid(p: ProcessRef) -> str:
@@ -297,7 +304,7 @@ def describe_socket(processes: Sequence[ProcessRef]) -> SocketOwners:
             None,
             (),
             (),
-            "the tool did not name the process (run it as root, with -p)",
+            ("the tool did not name the process (run it as root, with -p)",),
         )
     by_name: dict[str, ProcessInfo] = {}
     for p in processes:
@@ -328,34 +335,42 @@ def _summary(
     owner: ProcessRef | None,
     workers: tuple[ProcessRef, ...],
     infos: dict[str, ProcessInfo],
-) -> str:
+) -> tuple[Seg, ...]:
     label = " + ".join(software) if software else "unknown software"
-    parts: list[str] = []
+    parts: list[tuple[Seg, ...]] = []
     if owner is not None:
         info = infos[owner.name]
+        name = Code(owner.name)
         if info.kind == "owner":
-            parts.append(f"`{owner.name}`{_pid(owner)} owns the listening socket")
+            parts.append((name, f"{_pid(owner)} owns the listening socket"))
         elif info.kind == "activator":
-            parts.append(f"`{owner.name}`{_pid(owner)} holds the socket for socket activation")
+            parts.append((name, f"{_pid(owner)} holds the socket for socket activation"))
         elif info.kind == "proxy":
-            parts.append(f"`{owner.name}`{_pid(owner)} is a proxy in front of the real service")
+            parts.append((name, f"{_pid(owner)} is a proxy in front of the real service"))
         else:
-            parts.append(f"`{owner.name}`{_pid(owner)} holds the socket")
+            parts.append((name, f"{_pid(owner)} holds the socket"))
     same = [w for w in workers if owner is not None and w.name == owner.name]
     other = [w for w in workers if owner is None or w.name != owner.name]
     if same and owner is not None:
         pids = ", ".join(str(w.pid) for w in same if w.pid is not None)
-        parts.append(f"{len(same)} more `{owner.name}` process(es) share it ({pids})")
+        parts.append((f"{len(same)} more ", Code(owner.name), f" process(es) share it ({pids})"))
     for w in other:
         info = infos[w.name]
         if info.software == "Postfix" and w.name == "smtpd":
-            parts.append(f"`smtpd`{_pid(w)} is the per-connection SMTP server that master forked")
+            parts.append(
+                (Code("smtpd"), f"{_pid(w)} is the per-connection SMTP server that master forked")
+            )
         elif info.kind == "worker" and info.software:
-            parts.append(f"`{w.name}`{_pid(w)} is a {info.software} worker serving a connection")
+            parts.append(
+                (Code(w.name), f"{_pid(w)} is a {info.software} worker serving a connection")
+            )
         else:
-            parts.append(f"`{w.name}`{_pid(w)} also holds it")
+            parts.append((Code(w.name), f"{_pid(w)} also holds it"))
     if len(software) > 1:
-        parts.append("more than one program holds this socket: check which one answers")
+        parts.append(("more than one program holds this socket: check which one answers",))
+    joined: list[Seg] = []
+    for i, part in enumerate(parts):
+        joined.extend((("; ",) if i else ()) + part)
     if not software:
-        return "; ".join(parts) + " (a program advisor does not know)"
-    return f"{label}: " + "; ".join(parts) if parts else label
+        return (*joined, " (a program advisor does not know)")
+    return (f"{label}: ", *joined) if parts else (label,)

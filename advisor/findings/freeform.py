@@ -12,8 +12,12 @@ import re
 from advisor.findings.model import ERROR_STATE, REPORTED, Finding, Kind, Location
 from advisor.model import ScriptResult
 
+#: nmap's script engine (nse_main.lua) writes this for a script that crashed with a Lua error,
+#: whatever the script: the one error text that says nothing about the script itself.
+ENGINE_ERROR = re.compile(r"^\s*ERROR: Script execution failed", re.M)
+
 ERROR_PATTERNS = (
-    re.compile(r"^\s*ERROR: Script execution failed", re.M),
+    ENGINE_ERROR,
     re.compile(r"^\s*No reply from server \(TIMEOUT\)", re.M),
     re.compile(r"^\s*Unsupported protocol version", re.M),
     re.compile(r"^\s*ERROR:", re.M),

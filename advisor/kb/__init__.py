@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from advisor.findings.freeform import ENGINE_ERROR
 from advisor.findings.model import NOT_VULNERABLE, Finding, Kind
 from advisor.kb.cache import parse_files
 from advisor.kb.schema import Entry, EntryError, parse_entry
@@ -62,10 +63,15 @@ class KnowledgeBase:
     _cache: dict[tuple[object, ...], MatchResult] = field(default_factory=dict, repr=False)
     """match() results for findings that are not free-form text (they repeat a lot)."""
 
+    _engine_errors: list[Entry] = field(default_factory=list, repr=False)
+    """Entries with ``error = true``: they explain nmap's engine error for any script."""
+
     def __post_init__(self) -> None:
         for entry in self.entries.values():
             for script in entry.match.scripts:
                 self._by_script.setdefault(script, []).append(entry)
+            if entry.match.error:
+                self._engine_errors.append(entry)
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -178,6 +184,10 @@ class KnowledgeBase:
                 return MatchResult(Verdict.MATCHED, entry)
             if kind is Kind.ERROR and m.error:
                 return MatchResult(Verdict.MATCHED, entry)
+        if kind is Kind.ERROR and self._engine_errors and ENGINE_ERROR.match(finding.title):
+            # The engine's crash text is the same whatever the script (nse_main.lua): an entry
+            # that explains errors explains it for scripts it does not list too.
+            return MatchResult(Verdict.MATCHED, self._engine_errors[0])
         if kind is Kind.OUTPUT:
             text = finding.output
             for entry in entries:

@@ -7,7 +7,10 @@
   negative one does not;
 * translation overlays name existing entries and only known fields, and record the digest of
   the English they translate (``english_sha256``): a translation of English that has changed
-  since is stale (advisor/kb/translation.py).
+  since is stale (advisor/kb/translation.py);
+* ``informational.toml`` follows its format, with an English and a Japanese line per script,
+  each script once and one of nmap 7.93's default/safe/auth scripts
+  (advisor/kb/informational.py).
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from pathlib import Path
 
 from advisor.advise.advice import Advice
 from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb.informational import lint_informational
 from advisor.kb.translation import DIGEST_KEY, english_digest
 
 _PLACEHOLDER = re.compile(r"(?<!%)\{([a-z_]+)\}")  # %{http_code} is curl syntax
 _KNOWN_PLACEHOLDERS = {"service", "port", "host"}
+#: Verify commands also get the finding's own values (advisor.advise.advice.NOTE_PLACEHOLDERS).
+_VERIFY_PLACEHOLDERS = _KNOWN_PLACEHOLDERS | {"deb_package", "rpm_package", "product", "cve"}
 _OVERLAY_KEYS = {
     "title",
     "summary",
@@ -171,14 +177,16 @@ def lint(root: Path, samples: Path | None = None) -> tuple[list[str], int]:
     kb, errors = KnowledgeBase.load_collecting(root)
     problems = [f"{e.source}: {p}" for e in errors for p in e.problems]
     for entry in kb:
-        texts = [c for f in entry.fixes for c in f.commands] + [v.command for v in entry.verify]
-        for text in texts:
+        texts = [(c, _KNOWN_PLACEHOLDERS) for f in entry.fixes for c in f.commands]
+        texts += [(v.command, _VERIFY_PLACEHOLDERS) for v in entry.verify]
+        for text, known in texts:
             for name in _PLACEHOLDER.findall(text):
-                if name not in _KNOWN_PLACEHOLDERS:
+                if name not in known:
                     problems.append(f"{entry.id}.toml: unknown placeholder {{{name}}} in {text!r}")
     samples = samples or default_samples_dir(root)
     if samples.is_dir():
         problems += _check_samples(kb, samples)
     problems += _fix_contradictions(kb)
     problems += _check_overlays(kb, root)
+    problems += lint_informational(root)
     return problems, len(kb) + len(errors)

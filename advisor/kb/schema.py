@@ -23,6 +23,11 @@ TARGETS = (
     "nginx-http",
     "nginx-server",
     "apache",
+    "sshd",
+    "vsftpd",
+    "redis",
+    "samba-global",
+    "snmpd",
     "none",
 )
 CERT_PROBLEMS = ("expired", "not-yet-valid", "self-signed", "weak-key", "weak-signature")
@@ -58,6 +63,9 @@ class Condition:
     not_software: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
     check_results: tuple[re.Pattern[str], ...] = ()
+    honeypot: bool | None = None
+    """True: only on a host that nmap's identification shows to be a honeypot (see
+    advisor/data/identification.toml); False: only on other hosts; None: either."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +287,7 @@ _CONDITION_KEYS = {
     "not_software",
     "states",
     "check_results",
+    "honeypot",
 }
 
 
@@ -295,6 +304,7 @@ def _condition(c: _Checker, data: dict[str, Any], path: str) -> Condition:
         not_software=tuple(s.lower() for s in c.strings(data, "not_software", path)),
         states=c.strings(data, "states", path),
         check_results=c.regexes(data, "check_results", path),
+        honeypot=c.boolean(data, "honeypot", path, False) if "honeypot" in data else None,
     )
 
 

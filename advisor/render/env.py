@@ -41,4 +41,7 @@ def describe_condition(cond: object) -> str:
     checks = getattr(cond, "check_results", ())
     if checks:
         parts.append("check results match " + ", ".join(f"`{p.pattern}`" for p in checks))
+    honeypot = getattr(cond, "honeypot", None)
+    if honeypot is not None:
+        parts.append("the host looks like a honeypot" if honeypot else "the host is no honeypot")
     return "; ".join(parts) or "always"

@@ -1,4 +1,4 @@
-"""JSON advisory, schema ``advisor-report/2`` (documented in docs/json-schema.md).
+"""JSON advisory, schema ``advisor-report/3`` (documented in docs/json-schema.md).
 
 Findings are streamed: the CLI writes one record per finding to a temporary spool while the
 scan is read (so memory stays flat), and this module wraps them with the ``scan``,
@@ -10,6 +10,10 @@ not on its address, and a large scan has few contexts: each distinct one is writ
 under ``advice`` and findings refer to it by id, as SARIF results refer to rules. Ids are
 derived from the content (``A`` and 12 hex digits of a BLAKE2b hash), so they are the same in
 every run. Version 1 repeated the advice in every finding: a 10k-host report was 230 MB.
+
+Prose is plain text (:mod:`advisor.render.plain` for knowledge text, :func:`english` for
+messages); where Markdown is worth keeping, a ``*_md`` sibling carries it (version 3; version 2
+shipped Markdown in the plain fields).
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ import hashlib
 import json
 import shutil
 import tempfile
+from functools import lru_cache
 from typing import Any, Generic, TextIO, TypeVar, cast
 
 from advisor.advise.advice import Advice, VerifyAt
-from advisor.advise.report import Report
+from advisor.advise.report import Report, split_unknown
 from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb.informational import load_informational
 from advisor.kb.proof import proof_status
-from advisor.messages import note_english
+from advisor.messages import Msg, english_md, note_english, note_english_md
+from advisor.render.escape import md_text
+from advisor.render.plain import plain, warm
 
-SCHEMA = "advisor-report/2"
+SCHEMA = "advisor-report/3"
 V = TypeVar("V")
 
 
@@ -41,15 +49,30 @@ def _shared(advice: Advice) -> dict[str, Any]:
         "kb_title": entry.title if matched and entry else None,
         "verdict": advice.verdict.value,
         "severity": advice.severity,
-        "severity_reason": advice.severity_reason,
+        # from messages, severity_reason is their English plain text already
+        "severity_reason": advice.severity_reason
+        if advice.severity_parts
+        else plain(advice.severity_reason),
+        "severity_reason_md": _markdown(advice.severity_parts)
+        if advice.severity_parts
+        else advice.severity_reason,
         "tls_mode": advice.tls_mode,
-        "false_positive": "\n\n".join(advice.false_positives) or None,
+        "false_positive": "\n\n".join(note_english(n) for n in advice.false_positives) or None,
+        "false_positive_md": "\n\n".join(note_english_md(n) for n in advice.false_positives)
+        or None,
         "software": {
             "name": ident.software,
             "version": ident.version,
             "confidence": ident.confidence,
             "candidates": list(ident.candidates),
-            "evidence": [{"source": c.source, "text": c.text} for c in ident.clues],
+            "evidence": [
+                {
+                    "source": c.source,
+                    "text": c.text,
+                    "text_md": _markdown(c.parts) if c.parts else md_text(c.text),
+                }
+                for c in ident.clues
+            ],
             "disagreement": ident.disagreement,
         },
         "fixes": [
@@ -67,10 +90,19 @@ def _shared(advice: Advice) -> dict[str, Any]:
             }
             for c in advice.fixes
         ],
-        "not_fixes": [{"change": n.change, "why": n.why} for n in advice.not_fixes],
+        "not_fixes": [
+            {"change": n.change, "why": plain(n.why), "why_md": n.why} for n in advice.not_fixes
+        ],
         "notes": [note_english(n) for n in advice.notes],
+        "notes_md": [note_english_md(n) for n in advice.notes],
         "references": [r.url for r in entry.references] if entry is not None else [],
     }
+
+
+@lru_cache(maxsize=4096)
+def _markdown(parts: tuple[Msg, ...]) -> str:
+    """Messages in English Markdown (clues repeat across the contexts of a scan)."""
+    return english_md(parts)
 
 
 def _own(advice: Advice, advice_id: str) -> dict[str, Any]:
@@ -94,7 +126,7 @@ def _own(advice: Advice, advice_id: str) -> dict[str, Any]:
         "kb_id": entry.id if matched and entry else None,
         "severity": advice.severity,
         "advice": advice_id,
-        "verify": [{"command": cmd, "expect": exp} for cmd, exp in advice.verify],
+        "verify": [{"command": cmd, "expect": plain(exp)} for cmd, exp in advice.verify],
         "nmap": {
             "table_key": f.table_key,
             "description": f.description or None,
@@ -155,10 +187,11 @@ class FindingWriter:
         return hit[1]
 
     def _expect(self, text: str) -> str:
-        """A verify step's expected result, encoded (entries repeat them for every host)."""
+        """A verify step's expected result, as plain text, encoded (entries repeat them for
+        every host)."""
         if len(self._expects) > 4_000:
             self._expects.clear()
-        encoded = self._expects[text] = _str(text)
+        encoded = self._expects[text] = _str(plain(text))
         return cast(str, encoded)
 
     def add_record(self, text: str, record: dict[str, Any]) -> str:
@@ -267,7 +300,7 @@ def _verify_pieces(verify: VerifyAt) -> list[str]:
     for i, (parts, expect) in enumerate(verify.steps):
         pieces[-1] += (", " if i else "") + '{"command": "' + _str(parts[0])[1:-1]
         pieces.extend(cast(str, _str(part))[1:-1] for part in parts[1:])
-        pieces[-1] += f'", "expect": {_str(expect)}}}'
+        pieces[-1] += f'", "expect": {_str(plain(expect))}}}'
     return pieces
 
 
@@ -318,6 +351,7 @@ class FindingSpool:
     inherited file; :meth:`adopt` appends them in order."""
 
     def __init__(self) -> None:
+        warm()  # the spools of a parallel read are made before the workers are forked
         self.writer = FindingWriter()
         self.file: TextIO = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self.count = 0
@@ -392,6 +426,17 @@ def _scan(report: Report) -> dict[str, Any]:
         "start": s.start,
         "complete": s.complete,
         "problem": s.problem,
+        "recovered": [
+            {
+                "kind": r.kind,
+                "line": r.line,
+                "column": r.column,
+                "offset": r.offset,
+                "bound": r.bound or None,
+                "excerpt": r.excerpt,
+            }
+            for r in s.recovered
+        ],
         "hosts_read": report.hosts_read,
         "hosts_up": report.hosts_up,
         "hosts_total_reported": s.hosts_total,
@@ -400,6 +445,7 @@ def _scan(report: Report) -> dict[str, Any]:
 
 def _summary(report: Report, kb: KnowledgeBase) -> dict[str, Any]:
     proofs = proof_status(kb)
+    informational, unknown = split_unknown(report, load_informational(kb.root))
     return {
         "findings": report.finding_count,
         "by_severity": {k: v for k, v in report.severity_counts.items() if v},
@@ -423,7 +469,19 @@ def _summary(report: Report, kb: KnowledgeBase) -> dict[str, Any]:
                 "endpoints": u.endpoints[:50],
                 "sample_output": u.samples[0].output if u.samples else "",
             }
-            for u in report.unknown.values()
+            for u in unknown
+        ],
+        "informational": [
+            {
+                "script": i.script,
+                "severity": i.severity,
+                "count": i.count,
+                "hosts": i.hosts,
+                "weakness_entries": i.info.weakness,
+                "text": i.info.line("en"),
+                "translations": {k: v for k, v in sorted(i.info.lines.items()) if k != "en"},
+            }
+            for i in informational
         ],
         "false_positive_notes": report.false_positive_count,
         "accepted": [
@@ -438,7 +496,7 @@ def _summary(report: Report, kb: KnowledgeBase) -> dict[str, Any]:
         ],
         "expired_acceptances": report.expired_acceptances,
         "warnings": report.warnings,
-        "evidence": report.evidence,
+        "evidence": [plain(line) for line in report.evidence],
     }
 
 

@@ -2,7 +2,9 @@
 
 The view holds plain values: trusted text (knowledge entries, our own strings) and untrusted
 text (anything from the scan) are kept apart by name (``raw_*`` and ``scan_*`` fields are
-untrusted) so each template escapes them the right way.
+untrusted) so each template escapes them the right way. Text built by the code (messages, see
+:mod:`advisor.messages`) is given as Markdown: literal values in code spans, which the HTML
+template converts like the knowledge text.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from advisor.advise.advice import SEVERITY_ORDER, Advice, severity_rank
-from advisor.advise.report import Group, Report, Variant
+from advisor.advise.advice import SEVERITY_ORDER, Advice, fill_text, severity_rank
+from advisor.advise.context import tls_upgrade
+from advisor.advise.report import Group, InformationalScript, Report, Variant, split_unknown
 from advisor.i18n import Catalog
 from advisor.kb import KnowledgeBase
+from advisor.kb.informational import load_informational
 from advisor.kb.proof import proof_status
 from advisor.messages import english, msg
+from advisor.model import describe_repairs
+from advisor.render.escape import md_text
 from advisor.scan.text import PASTED_FRAGMENT
 
 #: Endpoints listed per variant in Markdown/HTML; the JSON output has all of them.
@@ -46,8 +52,24 @@ class VariantView:
     verify: list[tuple[str, str]] = field(default_factory=list)
     severity_reason: str = ""
     clues: list[tuple[str, str]] = field(default_factory=list)
-    """(source, text) in the report's language."""
+    """(source, Markdown text) in the report's language."""
     notes: list[str] = field(default_factory=list)
+    tls: str = ""
+    """How TLS starts on this port, for its protocol, in the report's language."""
+
+
+def tls_text(advice: Advice, cat: Catalog) -> str:
+    """``tls_<mode>``, or for STARTTLS the protocol's own way of starting TLS
+    (``tls_starttls_postgresql``: PostgreSQL's SSLRequest is no STARTTLS)."""
+    mode = advice.tls_mode
+    if not mode:
+        return ""
+    if mode == "starttls":
+        loc = advice.finding.location
+        protocol = tls_upgrade(loc.port, loc.service)
+        if protocol is not None and f"tls_starttls_{protocol}" in cat.english:
+            return cat.t(f"tls_starttls_{protocol}")
+    return cat.t(f"tls_{mode}")
 
 
 @dataclass
@@ -67,8 +89,11 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     entry = a.entry
     shown = v.endpoints[:MAX_ENDPOINTS]
     view = VariantView(a, shown, len(v.endpoints) - len(shown), severity_reason=a.severity_reason)
-    view.clues = [(c.source, cat.parts(c.parts) if c.parts else c.text) for c in a.identity.clues]
-    view.notes = [n if isinstance(n, str) else cat.parts(n) for n in a.notes]
+    view.clues = [
+        (c.source, cat.parts_md(c.parts) if c.parts else md_text(c.text)) for c in a.identity.clues
+    ]
+    view.notes = [n if isinstance(n, str) else cat.parts_md(n) for n in a.notes]
+    view.tls = tls_text(a, cat)
     if entry is None:
         return view
     if a.severity_reason == entry.severity.reason:
@@ -76,9 +101,19 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     for i, rule in enumerate(entry.severity.context):
         if a.severity_reason == rule.reason:
             view.severity_reason = cat.entry(entry, "severity_context", i, "reason")
-    notes = [fp.note for fp in entry.false_positives]
+    if a.severity_parts:
+        view.severity_reason = cat.parts_md(a.severity_parts)
+
+    def fill(text: str) -> str:  # text shown per endpoint names this one, as commands do
+        return fill_text(text, a.finding, a.identity)
+
+    notes = [fill(fp.note) for fp in entry.false_positives]
     view.false_positives = [
-        cat.entry(entry, "false_positives", notes.index(n), "note") if n in notes else n
+        cat.parts_md(n)
+        if not isinstance(n, str)
+        else fill(cat.entry(entry, "false_positives", notes.index(n), "note"))
+        if n in notes
+        else n
         for n in a.false_positives
     ]
     for chosen in a.fixes:
@@ -86,9 +121,9 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
         view.fixes.append(
             {
                 "title": cat.entry(entry, "fixes", idx, "title"),
-                "notes": cat.entry(entry, "fixes", idx, "notes"),
+                "notes": fill(cat.entry(entry, "fixes", idx, "notes")),
                 "fix": chosen.fix,
-                "applies": cat.parts(chosen.applies_parts)
+                "applies": cat.parts_md(chosen.applies_parts)
                 if chosen.applies_parts
                 else chosen.applies,
                 "config": chosen.config,
@@ -108,11 +143,11 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     for nf in a.not_fixes:
         idx = entry.not_fixes.index(nf)
         view.not_fixes.append(
-            {"change": nf.change, "why": cat.entry(entry, "not_fixes", idx, "why")}
+            {"change": nf.change, "why": fill(cat.entry(entry, "not_fixes", idx, "why"))}
         )
     expects = {v.expect: i for i, v in enumerate(entry.verify)}
     view.verify = [
-        (cmd, cat.entry(entry, "verify", expects[exp], "expect") if exp in expects else exp)
+        (cmd, fill(cat.entry(entry, "verify", expects[exp], "expect")) if exp in expects else exp)
         for cmd, exp in a.verify
     ]
     return view
@@ -171,9 +206,32 @@ def evidence_commands(report: Report, cat: Catalog) -> tuple[list[tuple[str, str
     return cmds, f"advisor explain {source} " + " ".join(flags)
 
 
+@dataclass(frozen=True, slots=True)
+class InformationalView:
+    """One informational script: its line in the report's language, and where it ran."""
+
+    script: str
+    line: str
+    count: int
+    hosts: int
+    weakness: bool
+
+
+def informational_views(rows: list[InformationalScript], cat: Catalog) -> list[InformationalView]:
+    out = []
+    for row in rows:
+        info = row.info
+        line = info.line(cat.lang)
+        if not info.translated(cat.lang):
+            line = f"{cat.marker} {line}"
+        out.append(InformationalView(row.script, line, row.count, row.hosts, info.weakness))
+    return out
+
+
 def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
     """Everything the templates need, as one context dict."""
     groups = report.sorted_groups()
+    informational, unknown = split_unknown(report, load_informational(kb.root))
     proofs = proof_status(kb)
     views = [_group(g, i + 1, cat, proofs) for i, g in enumerate(groups)]
     by_entry: dict[str, int] = {}
@@ -187,8 +245,10 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         else None
     )
     ev_cmds, ev_rerun = evidence_commands(report, cat)
-    known = {PASTED_FRAGMENT: "warn_pasted"}
-    warnings = [cat.t(known[w]) if w in known else w for w in report.warnings]
+    known = {PASTED_FRAGMENT: cat.t("warn_pasted")}
+    if scan.recovered:  # the damage read past, in the report's language
+        known[describe_repairs(scan.recovered)] = describe_repairs(scan.recovered, cat.t)
+    warnings = [known.get(w, w) for w in report.warnings]
     return {
         "warnings": warnings,
         "evidence_cmds": ev_cmds,
@@ -203,7 +263,8 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         "by_entry": sorted(by_entry.items(), key=lambda kv: -kv[1])[:15],
         "clean": sorted(report.clean.items()),
         "accepted": sorted(report.accepted.values(), key=lambda a: a.entry.id),
-        "unknown": sorted(report.unknown.values(), key=lambda u: u.script),
+        "unknown": unknown,
+        "informational": informational_views(informational, cat),
         "t": cat.t,
         "lang": cat.lang,
         "rank": severity_rank,

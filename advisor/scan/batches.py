@@ -96,6 +96,8 @@ class Piece:
     run: Future[etree._Element | None] | None = None
     newlines: int = 0
     """Line breaks in ``data`` (a run's lines are missing from the streaming parser's count)."""
+    first_line: int = 0
+    """The input line a run starts on, set when the reader takes it (0 until then)."""
 
 
 class HostSplitter:

@@ -10,6 +10,11 @@ Real files contain things a strict XML parser rejects (nse-facts.md 1e, peers.md
 The filter rewrites each of these into the literal text ``\\xNN``, which is exactly how nmap's
 own ``protect_xml`` escapes unprintable bytes, so downstream code sees one convention. It works
 chunk by chunk in constant memory and counts the bytes read for the progress bar.
+
+nmap itself writes control characters (the bug above) but never a NUL byte or a byte that is
+not ASCII, so the first place of each of those two is kept (:attr:`SanitizingReader.damage`):
+the reader reports it as damage rather than repairing it silently. Clean ASCII input never
+pays for this check.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ class SanitizingReader:
         self.bytes_read = 0
         """Bytes consumed from the underlying stream so far."""
         self.eof = False
+        self.damage: dict[str, tuple[int, bytes]] = {}
+        """``not-utf8`` / ``nul`` -> (input byte offset, the raw bytes from there) of the
+        first such place."""
 
     def read(self, size: int = CHUNK) -> bytes:
         """Return the next sanitised chunk; ``b""`` at end of input."""
@@ -57,25 +65,34 @@ class SanitizingReader:
             if not data:
                 self.eof = True
                 tail, self._carry = self._carry, b""
-                return self._clean(tail, final=True) if tail else b""
+                offset = self.bytes_read - len(tail)
+                return self._clean(tail, final=True, offset=offset) if tail else b""
             data = self._carry + data
+            offset = self.bytes_read - len(data)
             # Keep a possibly split character reference for the next round.
             amp = data.rfind(b"&", max(0, len(data) - 12))
             if amp != -1 and b";" not in data[amp:]:
                 data, self._carry = data[:amp], data[amp:]
             else:
                 self._carry = b""
-            out = self._clean(data, final=False)
+            out = self._clean(data, final=False, offset=offset)
             if out:
                 return out
 
-    def _clean(self, data: bytes, final: bool) -> bytes:
+    def _clean(self, data: bytes, final: bool, offset: int = 0) -> bytes:
+        """Sanitise ``data``, which starts at byte ``offset`` of the input."""
         if self._first:
             self._first = False
+            size = len(data)
             if data.startswith(b"\xef\xbb\xbf"):
                 data = data[3:]
             data = _LEADING_JUNK.sub(b"", data, count=1)
-        if not data.isascii() or self._decoder.getstate()[0]:
+            offset += size - len(data)
+        raw = data
+        pending = self._decoder.getstate()[0]
+        if not data.isascii() or pending:
+            if "not-utf8" not in self.damage:
+                self._check_utf8(pending, raw, final, offset)
             text = self._decoder.decode(data, final)
             data = text.encode("utf-8", "surrogateescape")
         elif final:
@@ -83,5 +100,21 @@ class SanitizingReader:
         if _REF_CTRL.search(data):
             data = _REF_CTRL.sub(_ref_ctrl, data)
         if len(data.translate(None, _CTRL_BYTES)) != len(data):
+            if "nul" not in self.damage:
+                nul = raw.find(b"\x00")
+                if nul != -1:
+                    self.damage["nul"] = (offset + nul, raw[nul : nul + 32])
             data = _RAW_CTRL.sub(_raw_ctrl, data)
         return data
+
+    def _check_utf8(self, pending: bytes, raw: bytes, final: bool, offset: int) -> None:
+        """Keep the first byte that is not UTF-8 (``pending``: the start of a character cut
+        by the previous chunk)."""
+        data = pending + raw
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if not final and exc.end == len(data) and exc.reason == "unexpected end of data":
+                return  # a character cut at the end of the chunk: the next one completes it
+            start = exc.start - len(pending)
+            self.damage["not-utf8"] = (offset + start, data[exc.start : exc.start + 32])

@@ -6,7 +6,9 @@ thread (:mod:`advisor.scan.batches`), everything else from lxml pull-parser even
 NSE tables are read on demand from its element (:class:`ElementTable`), which lives as long
 as the host. The parsers never resolve entities, never load a DTD and never touch the
 network. A document that ends early (a scan cut off mid-file) yields every host read so far
-and marks the scan incomplete.
+and marks the scan incomplete. Damage the reader can read past (bytes nmap never writes, text
+between top-level elements) is kept in :attr:`ScanInfo.recovered <advisor.model.ScanInfo>`,
+first place of each kind, with its line.
 """
 
 from __future__ import annotations
@@ -26,16 +28,21 @@ from advisor.model import (
     NseElem,
     NseNode,
     NseTable,
+    OsClass,
     Port,
+    Repair,
     ScanInfo,
     ScriptResult,
     Service,
 )
+from advisor.render.escape import neutralise
 from advisor.scan.batches import RUN_BYTES, SAFE_PARSING, HostSplitter, Piece
 from advisor.scan.errors import ScanError
 from advisor.scan.sanitize import SanitizingReader
 
 _TAGS = ("nmaprun", "host", "prescript", "postscript", "runstats")
+#: libxml2 keeps an element's line only below this without blank text nodes to hold more.
+_BIG_LINE = 65535
 
 
 def _make_parser() -> etree.XMLPullParser:
@@ -218,6 +225,7 @@ def _new_service(el: etree._Element, cpes: tuple[str, ...]) -> Service:
         conf=get("conf") or "",
         ostype=get("ostype") or "",
         cpes=cpes,
+        devicetype=get("devicetype") or "",
     )
 
 
@@ -255,6 +263,7 @@ def host_from_element(el: etree._Element) -> Host:
     hostscripts: tuple[ScriptResult, ...] = ()
     hostnames: list[str] = []
     os_matches: list[str] = []
+    os_classes: tuple[OsClass, ...] = ()
     addresses: list[Address] = []
     for child in el:
         tag = child.tag
@@ -271,6 +280,7 @@ def host_from_element(el: etree._Element) -> Host:
             hostnames.extend(h.get("name") or "" for h in child.iterchildren("hostname"))
         elif tag == "os":
             os_matches.extend(m.get("name") or "" for m in child.iterchildren("osmatch"))
+            os_classes = _os_classes(child)
     return Host(
         addresses=tuple(addresses),
         status=status if status is not None else "unknown",
@@ -278,6 +288,23 @@ def host_from_element(el: etree._Element) -> Host:
         ports=tuple(ports),
         hostscripts=hostscripts,
         os_matches=tuple(m for m in os_matches if m),
+        os_classes=os_classes,
+    )
+
+
+def _os_classes(os_el: etree._Element) -> tuple[OsClass, ...]:
+    """The classes of the best OS match: the first ``<osmatch>``'s (nmap lists them best
+    first), or, in nmap 4.x XML, the most accurate ``<osclass>`` children of ``<os>``."""
+    best = next(os_el.iterchildren("osmatch"), None)
+    classes = list(best.iterchildren("osclass")) if best is not None else []
+    if not classes:
+        direct = list(os_el.iterchildren("osclass"))
+        if direct:
+            top = max(_int(c.get("accuracy")) or 0 for c in direct)
+            classes = [c for c in direct if (_int(c.get("accuracy")) or 0) == top]
+    return tuple(
+        OsClass(c.get("type") or "", c.get("vendor") or "", c.get("osfamily") or "")
+        for c in classes
     )
 
 
@@ -295,6 +322,14 @@ class XmlScan:
         threaded: bool = True,
         line_offset: Callable[[], int] | None = None,
     ) -> None:
+        self._stream = stream
+        self._origin: int | None = None
+        """Where ``stream`` started, when it can be read again to count lines."""
+        try:
+            if stream.seekable():
+                self._origin = stream.tell()
+        except (AttributeError, OSError, ValueError):
+            pass
         self._reader = SanitizingReader(stream)
         self._parser = _make_parser()
         self._progress = progress
@@ -312,6 +347,9 @@ class XmlScan:
             self._splitter = HostSplitter(self._pool)
         self._lines_elsewhere = 0
         """Input lines parsed as runs of hosts, which the streaming parser never saw."""
+        self._lines_taken = 0
+        """Input lines in the pieces taken so far, while runs of hosts can still come."""
+        self._stray: Repair | None = None
         self._line_offset = line_offset
         self._retired: deque[etree._Element] = deque()
         self._input_done = False
@@ -362,9 +400,15 @@ class XmlScan:
         if self._pieces:
             piece = self._pieces.popleft()
             if piece.run is not None:
+                piece.first_line = self._lines_taken + 1
+                self._lines_taken += piece.newlines
                 self._pending.append(("run", piece))
                 return True
             chunk = piece.data
+            if splitter is not None and (
+                splitter.active or any(p.run is not None for p in self._pieces)
+            ):
+                self._lines_taken += chunk.count(b"\n")  # a run may follow: count its start
         else:
             chunk = b""
         error: etree.XMLSyntaxError | None = None
@@ -409,6 +453,8 @@ class XmlScan:
         if root is None:
             return None
         self._lines_elsewhere += piece.newlines
+        if self._stray is None:
+            self._check_text(root, piece.first_line - 1)
         hosts = list(root.iterchildren("host"))
         hosts.reverse()  # popped from the end, in document order
         self._retire(root)
@@ -438,7 +484,7 @@ class XmlScan:
         if self._error_at_end:
             why = f"the input ends at line {line} before </nmaprun> (cut off mid-file?)"
         else:
-            why = f"the XML stops being readable at line {line} ({_short(exc.msg)})"
+            why = f"the XML stops being readable at line {line} ({neutralise(_short(exc.msg))})"
         self.info = replace(
             self.info,
             complete=False,
@@ -523,7 +569,10 @@ class XmlScan:
                 elif tag == "nmaprun":
                     self._ended = True
                     self.info = replace(self.info, complete=True, problem=None)
+                    if self._stray is None:
+                        self._check_text(el, self._lines_elsewhere)
             if not self._feed() and not self._pending:
+                self.info = replace(self.info, recovered=self._recovered())
                 return
 
     def _runstats(self, el: etree._Element) -> None:
@@ -537,21 +586,183 @@ class XmlScan:
             hosts_total=_int(hosts.get("total")) if hosts is not None else None,
         )
 
-    @staticmethod
-    def _discard(el: etree._Element) -> None:
+    def _discard(self, el: etree._Element) -> None:
         """Drop a finished element, and everything before it, from the document.
 
         The element is detached, not cleared: the scripts built from it read their tables
-        from it on demand. lxml frees it when the last object referring to it goes."""
+        from it on demand. lxml frees it when the last object referring to it goes. Until
+        stray text was found, the text around what is dropped is looked at first (nmap
+        writes none there)."""
         parent = el.getparent()
         if parent is not None:
-            while el.getprevious() is not None:
+            check = self._stray is None
+            if check:
+                text = parent.text
+                if text is not None and not text.isspace():
+                    self._found_stray(text, parent[0], None, self._lines_elsewhere)
+            while (first := parent[0]) is not el:
+                if check:
+                    tail = first.tail
+                    if tail is not None and not tail.isspace():
+                        self._found_stray(tail, first.getnext(), first, self._lines_elsewhere)
                 del parent[0]
+            if check:
+                tail = el.tail
+                if tail is not None and not tail.isspace():
+                    self._found_stray(tail, el.getnext(), el, self._lines_elsewhere)
             parent.remove(el)
+
+    # -- damage read past ------------------------------------------------------------------
+    def _check_text(self, parent: etree._Element, lines_before: int) -> None:
+        """Look for text directly in ``parent`` (the root, or a run of hosts): nmap writes
+        only whitespace between its top-level elements."""
+        text = parent.text
+        if text is not None and not text.isspace():
+            self._found_stray(text, parent[0] if len(parent) else None, None, lines_before)
+            return
+        for child in parent:
+            tail = child.tail
+            if tail is not None and not tail.isspace():
+                self._found_stray(tail, child.getnext(), child, lines_before)
+                return
+
+    def _found_stray(
+        self,
+        text: str,
+        following: etree._Element | None,
+        before: etree._Element | None,
+        lines_before: int,
+    ) -> None:
+        """Keep the first stray text: the line of its first non-blank character is counted
+        back from the element that follows it, else it is after the element before it."""
+        if self._stray is not None:
+            return
+        lead = len(text) - len(text.lstrip())
+        line: int | None = None
+        offset: int | None = None
+        bound = ""
+        if following is not None and 0 < _sourceline(following) < _BIG_LINE:
+            line = _sourceline(following) - text.count("\n") + text.count("\n", 0, lead)
+        else:  # read before what the input was read up to; found again by its text later
+            offset, bound = self._reader.bytes_read, "before"
+            if before is not None:
+                last = before
+                while len(last):
+                    last = last[-1]
+                if 0 < _sourceline(last) < _BIG_LINE:
+                    line, bound = _sourceline(last), "after"
+        if line is not None:
+            line += lines_before + (self._line_offset() if self._line_offset is not None else 0)
+        self._stray = Repair(
+            "stray-text", line, offset=offset, excerpt=_excerpt(text.strip()), bound=bound
+        )
+
+    def _recovered(self) -> tuple[Repair, ...]:
+        """Every kind of damage read past, first place of each, in document order."""
+        found = []
+        stray = self._stray
+        if stray is not None:
+            if stray.offset is not None:
+                stray = self._place_stray(stray, stray.offset)
+            found.append(stray)
+        for kind, (offset, raw) in self._reader.damage.items():
+            where = self._position(offset)
+            line, column = where if where is not None else (None, None)
+            text = raw[:12].decode("utf-8", "backslashreplace")
+            found.append(Repair(kind, line, column, offset, _excerpt(text, 64)))
+        return tuple(sorted(found, key=lambda r: (r.line is None, r.line or 0, r.offset or 0)))
+
+    def _place_stray(self, stray: Repair, end: int) -> Repair:
+        """Stray text known only to lie before input byte ``end``: its exact line, found
+        again by its text when that is plain; else the line it is after or before."""
+        origin = self._origin
+        if origin is None:
+            return stray
+        try:
+            self._stream.seek(origin)
+            found = find_before(self._stream, end, stray.excerpt)
+        except (OSError, ValueError):
+            return stray
+        return place_stray(stray, found, self._position(found if found is not None else end))
+
+    def _position(self, offset: int) -> tuple[int, int] | None:
+        """(line, byte column) of input byte ``offset``, read again from a seekable input;
+        None for a pipe (the byte offset is all there is)."""
+        origin = self._origin
+        if origin is None:
+            return None
+        stream = self._stream
+        try:
+            here = stream.tell()
+            stream.seek(origin)
+            try:
+                return line_and_column(stream, offset)
+            finally:
+                stream.seek(here)
+        except (OSError, ValueError):
+            return None
 
 
 def _drop(_root: etree._Element) -> None:
     """Run in the worker thread: the last reference to a run goes when this returns."""
+
+
+def _sourceline(el: etree._Element) -> int:
+    """The line libxml2 recorded for ``el`` (0 when none)."""
+    return cast(int | None, el.sourceline) or 0
+
+
+def line_and_column(stream: BinaryIO, offset: int) -> tuple[int, int]:
+    """(1-based line, 1-based byte column) of byte ``offset`` of ``stream``, read from its
+    current position."""
+    lines = 0
+    last_newline = -1
+    done = 0
+    while done < offset:
+        chunk = stream.read(min(1 << 20, offset - done))
+        if not chunk:
+            break
+        found = chunk.count(b"\n")
+        if found:
+            lines += found
+            last_newline = done + chunk.rfind(b"\n")
+        done += len(chunk)
+    return lines + 1, offset - last_newline
+
+
+def place_stray(stray: Repair, found: int | None, where: tuple[int, int] | None) -> Repair:
+    """``stray`` once looked for again: ``found`` is where its text starts (None when not
+    found), ``where`` the (line, column) of that or of the bound it lies before."""
+    if where is None:
+        return stray
+    if found is not None:
+        return replace(stray, line=where[0], offset=None, bound="")
+    if stray.line is None:
+        return replace(stray, line=where[0], offset=None)
+    return replace(stray, offset=None)  # after its line: the bound it is before says less
+
+
+def find_before(stream: BinaryIO, end: int, excerpt: str, window: int = 1 << 18) -> int | None:
+    """Where the last occurrence of ``excerpt`` (plain ASCII text only) starts within the
+    ``window`` bytes of ``stream`` before ``end``, counted from the stream's current position;
+    None when it is not there."""
+    needle = excerpt.rstrip("…").encode("ascii", "replace")
+    if not needle or b"\\" in needle or b"?" in needle:
+        return None  # escaped or shortened bytes: not what the file holds
+    start = max(0, end - window)
+    here = stream.tell()
+    stream.seek(here + start)
+    found = stream.read(end - start).rfind(needle)
+    return start + found if found != -1 else None
+
+
+def _excerpt(text: str, limit: int = 16) -> str:
+    """The first ``limit`` characters of scan text on one line, control characters (line
+    breaks too) shown as ``\\xNN``."""
+    short = text[:limit]
+    return neutralise(short.replace("\n", "\\x0A").replace("\t", "\\x09")) + (
+        "…" if len(text) > limit else ""
+    )
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from advisor.evidence.listeners import ProcessRef, parse_listeners
 from advisor.evidence.processes import describe_socket, identify
+from advisor.messages import Code
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "evidence"
 
@@ -86,8 +87,10 @@ def test_seed_socket_summary_names_both_pids() -> None:
     assert story.software == ("Postfix",)
     assert story.owner == ProcessRef("master", 2078, 29)
     assert [w.name for w in story.workers] == ["smtpd"]
-    assert "`master` (pid 2078) owns the listening socket" in story.summary
-    assert "`smtpd` (pid 586529) is the per-connection SMTP server" in story.summary
+    assert "master (pid 2078) owns the listening socket" in story.summary
+    assert "smtpd (pid 586529) is the per-connection SMTP server" in story.summary
+    # process names are literal values (code spans in Markdown), the words around them not
+    assert Code("master") in story.text and Code("smtpd") in story.text
 
 
 def test_nginx_master_and_workers() -> None:
@@ -96,7 +99,7 @@ def test_nginx_master_and_workers() -> None:
     story = describe_socket(sock.processes)
     assert story.owner is not None and story.owner.pid == 13639  # the master: lowest pid
     assert len(story.workers) == 2
-    assert "2 more `nginx`" in story.summary
+    assert "2 more nginx process(es)" in story.summary
 
 
 def test_docker_proxy_socket() -> None:
