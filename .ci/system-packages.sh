@@ -29,6 +29,15 @@ PACKAGES=(
   iproute2
   time
   chromium
+  # default/safe/auth script entries: lab servers for their proofs and captures
+  openssh-server
+  openssh-client
+  samba
+  smbclient
+  snmpd
+  snmp
+  vsftpd
+  redis-server
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.
@@ -57,7 +66,7 @@ apt-get install -y --no-install-recommends \
 
 # On a host where the packages started their services anyway, stop them: tests use their own
 # instances and standard ports must stay free. Ignore failures (no systemd, not running).
-for svc in postfix dovecot nginx; do
+for svc in postfix dovecot nginx ssh smbd nmbd snmpd vsftpd redis-server; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl stop "$svc" >/dev/null 2>&1 || true
     systemctl disable "$svc" >/dev/null 2>&1 || true

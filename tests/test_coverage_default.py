@@ -79,6 +79,15 @@ def test_every_default_safe_auth_script_has_a_line() -> None:
         assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", line.lines["ja"]), line.script
 
 
+BACKLOG = DATA / "coverage-backlog-7.93.txt"
+
+
+def _backlog() -> set[str]:
+    """Weakness scripts known to have no entry yet (the list only shrinks)."""
+    lines = BACKLOG.read_text(encoding="utf-8").splitlines()
+    return {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
+
+
 def test_every_script_that_can_state_a_weakness_has_an_entry(kb: KnowledgeBase) -> None:
     """Scripts whose output can state a weakness need a knowledge entry; a script with an
     entry cannot be listed as one that only describes."""
@@ -86,10 +95,14 @@ def test_every_script_that_can_state_a_weakness_has_an_entry(kb: KnowledgeBase) 
     entries = _with_entries(kb)
     weakness = {line.script for line in info if line.weakness}
     missing = sorted(weakness - entries)
-    assert not missing, (
-        f"{len(missing)} script(s) marked weakness = true in {FILE_NAME} without a knowledge "
-        f"entry (match.script): {missing}"
+    backlog = _backlog()
+    unlisted = [s for s in missing if s not in backlog]
+    assert not unlisted, (
+        f"{len(unlisted)} script(s) marked weakness = true in {FILE_NAME} without a knowledge "
+        f"entry (match.script) and not in {BACKLOG.name}: {unlisted}"
     )
+    done = sorted(backlog - set(missing))
+    assert not done, f"{BACKLOG.name} lists scripts that have an entry now: remove {done}"
     describing_with_entry = sorted(s for s in entries & set(info.scripts) if s not in weakness)
     assert not describing_with_entry, (
         f"script(s) with a knowledge entry but weakness = false in {FILE_NAME}: "

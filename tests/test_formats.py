@@ -131,7 +131,7 @@ def test_explain_accepts_the_new_formats_with_exit_codes_and_summary(tmp_path: P
     for fmt in ("sarif", "csv", "defectdojo"):
         result = run("explain", str(KIS), "--format", fmt)
         assert result.exit_code == 1
-        assert re.match(r"advisor: 5 finding\(s\) \(\d+ medium", result.stderr)
+        assert re.match(r"advisor: \d+ finding\(s\) \(\d+ medium", result.stderr)
         assert result.stdout.strip()
         assert run("explain", str(KIS), "-f", fmt, "--fail-on", "high").exit_code == 0
     nothing = CORPUS / "defectdojo__issue12411_two-hosts-no-scripts_7.95.xml"

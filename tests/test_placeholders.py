@@ -37,7 +37,7 @@ JA = Catalog.load("ja")
 
 #: A placeholder the filler knows, or any ``{identifier}`` that looks like one (a typo such as
 #: ``{hostname}`` would be shown as is). curl's ``%{...}`` and shell's ``${...}`` are not.
-_LEFT_OVER = re.compile(r"(?<![%$\w])\{[a-z][a-z0-9_]*\}")
+_LEFT_OVER = re.compile(r"(?<![%$\w}])\{[a-z][a-z0-9_]*\}")  # `}{no}` is Exim expansion syntax
 
 
 Context = tuple[str, Location, Identity, str]

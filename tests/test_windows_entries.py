@@ -161,19 +161,24 @@ def test_doublepulsar_rebuild_comes_first_and_names_the_update_and_smbv1() -> No
     assert [f["recommended"] for f in finding["fixes"]] == [True, False]
 
 
-def test_htb_blue_windows_7_host_scripts_give_no_invented_fix() -> None:
+def test_htb_blue_windows_7_host_scripts_give_windows_fixes_first() -> None:
     """Blue (Windows 7, smb-os-discovery, smb-security-mode 'message_signing: disabled',
-    smb2-security-mode) ran no vulnerability check: no finding, so no fix at all, and the
-    SMB host scripts are listed as information."""
+    smb2-security-mode 'enabled but not required') ran no vulnerability check, but -sC's SMB
+    scripts state three weaknesses: an out-of-support Windows, and SMB signing not required
+    (SMB1 and SMB2). Each leads with the Windows fix, never Samba's."""
     result = run("explain", str(BLUE))
-    assert result.exit_code == 0, result.output
-    assert "Nothing to act on" in result.stdout
-    assert "#### How to fix" not in result.stdout
-    other = result.stdout[result.stdout.index("## Other script output") :]
-    for script in ("smb-os-discovery", "smb-security-mode", "smb2-security-mode"):
-        assert f"### `{script}`" in other
-    assert "Windows 7 Professional 7601 Service Pack 1" in other
-    assert json_findings(BLUE) == []
+    assert result.exit_code == 1, result.output
+    findings = json_findings(BLUE)
+    assert sorted((f["kb_id"], f["severity"]) for f in findings) == [
+        ("ADV-4101", "medium"),
+        ("ADV-4102", "medium"),
+        ("ADV-4103", "high"),
+    ]
+    for f in findings:
+        first = f["fixes"][0]
+        assert first["software"] != "samba", (f["kb_id"], first["title"])
+        assert "Samba" not in first["title"]
+    assert "Windows 7 Professional 7601 Service Pack 1" in result.stdout
 
 
 # ---------------------------------------------------------------- every Windows / Samba entry
