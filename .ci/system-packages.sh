@@ -38,6 +38,8 @@ PACKAGES=(
   snmp
   vsftpd
   redis-server
+  sasl2-bin
+  libsasl2-modules
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.

@@ -386,8 +386,7 @@ def _with_port_state(src: Path, port: int, state: str, dest: Path) -> Path:
     dest.write_text(
         text[:start]
         + f'<port protocol="tcp" portid="{port}"><state state="{state}" reason="reset" '
-        'reason_ttl="64"/></port>'
-        + text[end:],
+        'reason_ttl="64"/></port>' + text[end:],
         encoding="utf-8",
     )
     return dest
