@@ -373,7 +373,8 @@ def test_local_commands_run_once_for_both_sides(monkeypatch: pytest.MonkeyPatch)
     assert (
         software(doc, "fixed") == software(doc, "still_open") == {("postfix", None, "high", "ss")}
     )
-    assert doc["before"]["evidence"] == ["this machine (--local): ran `ss -lnpt`"]
+    assert doc["before"]["evidence"] == ["this machine (--local): ran ss -lnpt"]
+    assert doc["before"]["evidence_md"] == ["this machine (--local): ran `ss -lnpt`"]
 
 
 def _with_port_state(src: Path, port: int, state: str, dest: Path) -> Path:

@@ -9,6 +9,7 @@ from advisor.advise.accept import Acceptance
 from advisor.diff import Diff, Item, Side, grouped
 from advisor.render import Format
 from advisor.render.escape import code, md_text, neutralise
+from advisor.render.plain import plain
 
 SCHEMA = "advisor-diff/2"
 SECTIONS = ("new", "still_open", "fixed", "not_rechecked", "accepted")
@@ -38,7 +39,8 @@ def _record(item: Item, section: str) -> dict[str, Any]:
         "title": item.title,
         "script": item.script,
         "severity": item.severity,
-        "severity_reason": item.severity_reason,
+        "severity_reason": plain(item.severity_reason) if item.severity_reason else None,
+        "severity_reason_md": item.severity_reason or None,
         "severity_contextual": item.contextual,
         "software": {
             "name": item.software,
@@ -56,7 +58,8 @@ def _side(side: Side, source: str) -> dict[str, Any]:
         "version": side.info.version,
         "start": side.info.start,
         "complete": side.info.complete,
-        "evidence": side.evidence,
+        "evidence": [plain(line) for line in side.evidence],
+        "evidence_md": side.evidence,
     }
 
 
