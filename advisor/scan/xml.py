@@ -422,7 +422,14 @@ class XmlScan:
             self._done = True
             error = exc
         finally:
-            self._pending.extend(cast(Iterator[tuple[str, Any]], self._parser.read_events()))
+            events = cast(Iterator[tuple[str, Any]], self._parser.read_events())
+            if error is not None and not chunk:
+                # At end of input, libxml2 >= 2.13 (lxml 6) closes every element still open
+                # and reports it as ended; none of those elements was complete in the input.
+                for _ in events:
+                    pass
+            else:
+                self._pending.extend(events)
             if self._progress is not None:
                 self._progress(self._reader.bytes_read)
         if error is not None:
