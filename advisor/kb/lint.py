@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -22,6 +23,8 @@ from pathlib import Path
 from advisor.advise.advice import Advice
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.informational import lint_informational
+from advisor.kb.proof import MATRIX_NAME
+from advisor.kb.schema import UNPROVEN_REASONS
 from advisor.kb.translation import DIGEST_KEY, english_digest
 
 _PLACEHOLDER = re.compile(r"(?<!%)\{([a-z_]+)\}")  # %{http_code} is curl syntax
@@ -172,6 +175,32 @@ def _fix_contradictions(kb: KnowledgeBase) -> list[str]:
     return problems
 
 
+def _check_proof(root: Path) -> list[str]:
+    """Every fix the committed proof matrix lists as not proven has one reason from the closed
+    list (:data:`~advisor.kb.schema.UNPROVEN_REASONS`)."""
+    try:
+        doc = json.loads((root / MATRIX_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        return [f"{MATRIX_NAME}: unreadable ({exc})"]
+    problems = []
+    rows = doc.get("not_provable", []) if isinstance(doc, dict) else []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict):
+            continue
+        reason = row.get("reason")
+        if reason in UNPROVEN_REASONS and row.get("why") == UNPROVEN_REASONS[reason]:
+            continue
+        problems.append(
+            f"{MATRIX_NAME}: {row.get('entry')} fix {row.get('fix')!r} ({row.get('software')}) "
+            f"is not proven and has no reason from the closed list ({row.get('detail') or row.get('why')}): "
+            "add a proof case in tests/proof, or set the fix's unproven key "
+            f"({', '.join(UNPROVEN_REASONS)})"
+        )
+    return problems
+
+
 def lint(root: Path, samples: Path | None = None) -> tuple[list[str], int]:
     """All problems in the knowledge base at ``root``; and how many entries were checked."""
     kb, errors = KnowledgeBase.load_collecting(root)
@@ -189,4 +218,5 @@ def lint(root: Path, samples: Path | None = None) -> tuple[list[str], int]:
     problems += _fix_contradictions(kb)
     problems += _check_overlays(kb, root)
     problems += lint_informational(root)
+    problems += _check_proof(root)
     return problems, len(kb) + len(errors)

@@ -30,6 +30,15 @@ TARGETS = (
     "snmpd",
     "none",
 )
+#: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and
+#: a fix's ``unproven`` key use (docs/knowledge-format.md, "Proof").
+UNPROVEN_REASONS: dict[str, str] = {
+    "old-build": "needs an old vulnerable build",
+    "openssl-cannot": "Debian 12 OpenSSL cannot produce the state",
+    "not-debian": "not Debian software",
+    "procedure": "procedure, not configuration",
+    "other-release": "another release",
+}
 CERT_PROBLEMS = ("expired", "not-yet-valid", "self-signed", "weak-key", "weak-signature")
 MATCH_KINDS = ("titles", "warnings", "grades", "protocols", "output", "vulners", "error", "cert")
 ID_RE = re.compile(r"^ADV-\d{4}$")
@@ -135,6 +144,9 @@ class Fix:
     notes: str = ""
     recommended: bool = False
     references: tuple[Reference, ...] = ()
+    unproven: str = ""
+    """Why this fix cannot be proven here, when the proof suite cannot tell by itself: a key
+    of :data:`UNPROVEN_REASONS` (e.g. ``openssl-cannot`` for an RC4 fix)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,9 +418,13 @@ def _fixes(c: _Checker, items: list[dict[str, Any]]) -> tuple[Fix, ...]:
                 "notes",
                 "recommended",
                 "references",
+                "unproven",
             },
         )
         target = c.string(fix, "target", p, "none")
+        unproven = c.string(fix, "unproven", p)
+        if unproven:
+            c.choice(unproven, tuple(UNPROVEN_REASONS), p + "unproven")
         c.choice(target, TARGETS, p + "target")
         settings = c.settings(fix, p)
         if settings and target == "none":
@@ -430,6 +446,7 @@ def _fixes(c: _Checker, items: list[dict[str, Any]]) -> tuple[Fix, ...]:
                 notes=c.string(fix, "notes", p).strip(),
                 recommended=c.boolean(fix, "recommended", p, False),
                 references=_references(c, c.tables(fix, "references", p), p + "references"),
+                unproven=unproven,
             )
         )
     return tuple(out)

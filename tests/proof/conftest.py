@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -18,23 +20,11 @@ from pathlib import Path
 import pytest
 
 from advisor.kb import KnowledgeBase
-from advisor.kb.proof import MATRIX_NAME
+from advisor.kb.proof import DEBIAN_PACKAGES, MATRIX_NAME, unproven_reason
+from advisor.kb.schema import UNPROVEN_REASONS
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "knowledge" / MATRIX_NAME
-
-#: Why a fix for this software cannot be proven in the lab.
-UNAVAILABLE = {
-    "apache": "Apache httpd is not part of the lab (Postfix, Dovecot and nginx are)",
-    "haproxy": "HAProxy is not part of the lab",
-    "exim": "Exim is not part of the lab (it conflicts with Postfix as the system MTA package)",
-    "sendmail": "Sendmail is not part of the lab",
-    "openssl": "a library upgrade, not a configuration change",
-    "windows": "Microsoft Windows cannot run here",
-    "samba": "Samba is not part of the lab",
-    "vendor": "vendor firmware or appliance: cannot run here",
-    "generic": "a procedure, not a setting that can be applied automatically",
-}
 
 
 @dataclass(frozen=True)
@@ -64,24 +54,45 @@ def proof_log() -> Iterator[ProofLog]:
     yield _LOG
 
 
+def debian_version(software: str, lab: dict[str, str]) -> str | None:
+    """The version of ``software`` the lab ran, else the one Debian 12 installs (dpkg, then
+    apt's candidate), else None."""
+    if software in lab:
+        return lab[software]
+    package = DEBIAN_PACKAGES.get(software)
+    if not package:
+        return None
+    for cmd in (
+        ["dpkg-query", "-W", "-f", "${Version}", package],
+        ["apt-cache", "policy", package],
+    ):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if cmd[0] == "apt-cache":
+            found = re.search(r"Candidate:\s*(\S+)", out)
+            out = found.group(1) if found and found.group(1) != "(none)" else ""
+        upstream = re.sub(r"^\d+:", "", out.strip()).split("-")[0].split("+")[0]
+        if upstream:
+            return upstream
+    return None
+
+
 def not_provable(
     kb: KnowledgeBase, proven: set[tuple[str, str, str]], versions: dict[str, str]
 ) -> list[dict[str, str]]:
+    """A row for every fix not proven, with its reason from the closed list
+    (:data:`advisor.kb.schema.UNPROVEN_REASONS`); reason "" when none applies (lint fails)."""
     out = []
+    known: dict[str, str | None] = {}
     for entry in kb:
         for fix in entry.fixes:
             if (entry.id, fix.software, fix.title) in proven:
                 continue
-            if fix.software in versions and fix.settings and fix.target != "none":
-                why = f"needs {fix.software} {fix.versions.describe()}; the lab runs {versions[fix.software]}"
-                if fix.versions.contains(
-                    tuple(int(x) for x in versions[fix.software].split(".")[:3])
-                ):
-                    why = "no proof case for this entry and software yet"
-            elif fix.software in versions:
-                why = "no machine-applicable settings (a procedure: certificate, upgrade, ...)"
-            else:
-                why = UNAVAILABLE.get(fix.software, f"{fix.software} is not part of the lab")
+            if fix.software not in known:
+                known[fix.software] = debian_version(fix.software, versions)
+            code, detail = unproven_reason(fix, known[fix.software])
             out.append(
                 {
                     "entry": entry.id,
@@ -89,7 +100,9 @@ def not_provable(
                     "versions": fix.versions.describe(),
                     "fix": fix.title,
                     "status": "not provable here",
-                    "why": why,
+                    "reason": code,
+                    "why": UNPROVEN_REASONS.get(code, "no reason from the closed list"),
+                    "detail": detail,
                 }
             )
     return out
@@ -114,3 +127,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "not_provable": not_provable(kb, proven, versions),
     }
     MATRIX.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def refresh_not_provable() -> int:
+    """Recompute the matrix's ``not_provable`` rows from its committed results (after a fix
+    gained an ``unproven`` key, say) without rerunning the servers; how many lack a reason.
+
+    ``python -c 'from tests.proof.conftest import refresh_not_provable as r; r()'``
+    """
+    doc = json.loads(MATRIX.read_text(encoding="utf-8"))
+    proven = {
+        (r["entry"], r["software"], r["fix"]) for r in doc["results"] if r["status"] == "proven"
+    }
+    doc["not_provable"] = not_provable(KnowledgeBase.load(), proven, doc["lab"])
+    MATRIX.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return sum(1 for row in doc["not_provable"] if not row["reason"])
