@@ -18,14 +18,13 @@ When Debian's ``libnginx-mod-http-dav-ext`` is installed its module is loaded, s
 
 from __future__ import annotations
 
-import http.client
 import os
-import ssl
 from collections.abc import Mapping
 from pathlib import Path
 
 from .common import LOOPBACK, free_ports
 from .servers import Listener, NginxServer
+from .serves import http_fetch
 from .tls import Certificate
 
 #: Debian's libnginx-mod-http-dav-ext installs the module here.
@@ -116,21 +115,10 @@ class WebNginxServer(NginxServer):
     ) -> tuple[int, dict[str, str], bytes]:
         """One request to the site (TLS on 443 without certificate checks, plain on 80):
         status, headers (lower-case names; repeated ones joined with ``\\n``), body."""
-        conn: http.client.HTTPConnection
-        if logical == 443:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            conn = http.client.HTTPSConnection(LOOPBACK, self.port(443), timeout=10, context=ctx)
-        else:
-            conn = http.client.HTTPConnection(LOOPBACK, self.port(logical), timeout=10)
-        try:
-            conn.request(method, path, headers={"Host": self.cert.hostname})
-            resp = conn.getresponse()
-            headers: dict[str, str] = {}
-            for name, value in resp.getheaders():
-                key = name.lower()
-                headers[key] = f"{headers[key]}\n{value}" if key in headers else value
-            return resp.status, headers, resp.read()
-        finally:
-            conn.close()
+        return http_fetch(
+            self.port(logical),
+            tls=logical == 443,
+            path=path,
+            method=method,
+            host_header=self.cert.hostname,
+        )
