@@ -45,7 +45,7 @@ def test_missing_and_unknown_keys_are_named() -> None:
             "match, not_fixes, references, severity, slug, text, title, verify)",
             "references: missing (required)",
             "fixes[0].sttings: unknown key (allowed here: commands, config, notes, ports, recommended, "
-            "references, reload, scope, settings, software, target, title, versions)",
+            "references, reload, scope, settings, software, target, title, unproven, versions)",
         ]
     )
 

@@ -194,7 +194,8 @@ def _check_proof(root: Path) -> list[str]:
             continue
         problems.append(
             f"{MATRIX_NAME}: {row.get('entry')} fix {row.get('fix')!r} ({row.get('software')}) "
-            f"is not proven and has no reason from the closed list ({row.get('detail') or row.get('why')}): "
+            "is not proven and has no reason from the closed list "
+            f"({row.get('detail') or row.get('why')}): "
             "add a proof case in tests/proof, or set the fix's unproven key "
             f"({', '.join(UNPROVEN_REASONS)})"
         )
