@@ -16,11 +16,13 @@ application behind a reverse proxy (``backend_port``): it serves ``backend/index
 with ``X-Powered-By: PHP/8.2.26`` and a flag-less ``PHPSESSID`` cookie, as PHP does by default.
 
 The baseline is Debian 12's default configuration, reduced to what a lab needs: the modules of
-Debian's default install (mpm_event, authz_core, dir, mime, autoindex, negotiation, alias,
-reqtimeout, headers, ssl, status-free), ``<Directory DOCROOT>`` with ``Options Indexes
-FollowSymLinks`` (Debian's ``/var/www/``), and conf-available/security.conf's ``ServerTokens OS``,
-``ServerSignature On``, ``TraceEnable Off``. Extra modules (userdir, proxy, proxy_http) are loaded
-too, so a case can use them without another start-up path.
+Debian's default install (mpm_event, authz_*, authn_*, auth_basic, dir, mime, autoindex,
+negotiation, alias, reqtimeout) plus headers and ssl, ``<Directory DOCROOT>`` with ``Options
+Indexes FollowSymLinks`` (Debian's ``/var/www/``), and conf-available/security.conf's
+``ServerTokens OS``, ``ServerSignature On``, ``TraceEnable Off``. Extra modules (userdir, proxy,
+proxy_http, dav, dav_fs with ``DAVLockDB``) are loaded too, so a case can use them without
+another start-up path. ``htpasswd`` (user ``lab``, password ``lab``) is there for Basic
+authentication. The document root also holds a ``.git`` folder (a site deployed with git).
 
 ``apply("apache", settings)`` is how the proofs apply an entry fix: each ``Directive = "value"``
 becomes the line ``Directive value`` (a value with newlines is one line per value, for repeated
@@ -38,7 +40,9 @@ merges with the line above, ``Header`` lines run in order):
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
 import signal
 from collections.abc import Iterable, Mapping
@@ -57,6 +61,10 @@ MODULES: tuple[tuple[str, str], ...] = (
     ("mpm_event_module", "mod_mpm_event.so"),
     ("authz_core_module", "mod_authz_core.so"),
     ("authz_host_module", "mod_authz_host.so"),
+    ("authz_user_module", "mod_authz_user.so"),
+    ("authn_core_module", "mod_authn_core.so"),
+    ("authn_file_module", "mod_authn_file.so"),
+    ("auth_basic_module", "mod_auth_basic.so"),
     ("alias_module", "mod_alias.so"),
     ("dir_module", "mod_dir.so"),
     ("mime_module", "mod_mime.so"),
@@ -69,6 +77,8 @@ MODULES: tuple[tuple[str, str], ...] = (
     ("userdir_module", "mod_userdir.so"),
     ("proxy_module", "mod_proxy.so"),
     ("proxy_http_module", "mod_proxy_http.so"),
+    ("dav_module", "mod_dav.so"),
+    ("dav_fs_module", "mod_dav_fs.so"),
 )
 
 #: Directives whose only context is the server config (Apache's module docs, "Context").
@@ -119,6 +129,7 @@ class ApacheServer(LabServer):
         self.docroot = root / "www"
         self.backend_root = root / "backend"
         self.homes = root / "homes"
+        self.htpasswd = root / "htpasswd"
         self.lines: dict[str, list[str]] = {"server": [], "directory": [], "443": [], "80": []}
         self.certificate_file: Path = cert.cert
         for sub in ("logs", "run"):
@@ -146,6 +157,10 @@ class ApacheServer(LabServer):
             path.chmod(0o644)
         for directory in {p.parent for p in files} | {self.homes, self.homes / USERDIR_USER}:
             directory.chmod(0o755)
+        # Basic authentication: user "lab", password "lab" ({SHA} = base64 of the SHA-1)
+        digest = base64.b64encode(hashlib.sha1(b"lab").digest()).decode()
+        self.htpasswd.write_text(f"lab:{{SHA}}{digest}\n")
+        self.htpasswd.chmod(0o644)
 
     @property
     def config_dir(self) -> Path:
@@ -214,6 +229,8 @@ class ApacheServer(LabServer):
             "# mods-available/autoindex.conf\n"
             "IndexOptions FancyIndexing VersionSort HTMLTable NameWidth=* DescriptionWidth=* "
             "Charset=UTF-8\n"
+            "# mods-available/dav_fs.conf\n"
+            f"DAVLockDB {root}/run/DAVLock\n"
             "# ssl.conf\n"
             f"SSLSessionCache shmcb:{root}/run/ssl_scache(512000)\n"
             "SSLRandomSeed startup builtin\n"

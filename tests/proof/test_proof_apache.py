@@ -68,6 +68,8 @@ class ApacheCase:
     """``-sV``: http-security-headers runs on service "http" only (TLS found by -sV)."""
     dh_in_cert: str = ""
     """A DH fixture appended to the SSLCertificateFile (mod_ssl reads DH parameters there)."""
+    serves: tuple[int, ...] = ()
+    """Logical ports that must still serve ``GET /`` after the fix (default: the scanned ones)."""
     why: str = ""
 
 
@@ -137,6 +139,36 @@ CASES = [
     ApacheCase("ADV-3014", "http-git", (80,)),
     ApacheCase("ADV-3101", "http-security-headers", (443,), version_detection=True),
     ApacheCase("ADV-3113", "http-ls", (80,), script_args="http-ls.url=/files/"),
+    # mod_dir answers for "/" (index.html): WebDAV shows on a folder without an index.
+    ApacheCase(
+        "ADV-3111",
+        "http-webdav-scan",
+        (80,),
+        (("directory", ("Dav On",)),),
+        script_args="http-webdav-scan.path=/files/",
+    ),
+    # Basic authentication for /private/ on both ports; the fix redirects port 80 to HTTPS,
+    # so the site still serves on 443.
+    ApacheCase(
+        "ADV-3106",
+        "http-auth",
+        (80,),
+        (
+            (
+                "vhost",
+                (
+                    "<Location /private/>",
+                    "    AuthType Basic",
+                    '    AuthName "lab"',
+                    "    AuthUserFile {root}/htpasswd",
+                    "    Require valid-user",
+                    "</Location>",
+                ),
+            ),
+        ),
+        script_args="http-auth.path=/private/",
+        serves=(443,),
+    ),
     ApacheCase(
         "ADV-3114", "http-apache-negotiation", (80,), (("directory", ("Options +MultiViews",)),)
     ),
@@ -252,13 +284,18 @@ def _vulnerable(server: ApacheServer, case: ApacheCase) -> None:
 
 
 def _serves(server: ApacheServer, case: ApacheCase, what: str) -> None:
-    for logical in case.ports:
+    for logical in case.serves or case.ports:
         try:
             assert_http_ok(
                 server.port(logical), tls=logical == 443, host_header=server.cert.hostname
             )
         except AssertionError as exc:
             raise AssertionError(f"{what}: the site no longer serves on {logical}: {exc}") from exc
+
+
+def _vhost(ports: tuple[int, ...]) -> int | None:
+    """The one virtual host a change is for (``ports = [80]``), or None for all of them."""
+    return ports[0] if len(ports) == 1 and ports[0] in (80, 443) else None
 
 
 def _apache_changes(entry: Entry, version: tuple[int, ...]) -> tuple[list[Fix], list[NotFix]]:
@@ -306,7 +343,7 @@ def test_apache_fix_is_proven(
             if not ports:
                 continue
             _vulnerable(apache, case)
-            apache.apply("apache", _entry_settings(fix.settings))
+            apache.apply("apache", _entry_settings(fix.settings), service=_vhost(fix.ports))
             name = f"fix-{entry.fixes.index(fix)}"
             after = _flagged(_scan(apache, case, name, tmp_path), case.entry)
             still = sorted(set(after) & set(ports))
@@ -327,7 +364,7 @@ def test_apache_fix_is_proven(
         for nf in not_fixes:
             ports = tuple(p for p in case.ports if not nf.ports or p in nf.ports)
             _vulnerable(apache, case)
-            apache.apply("apache", _entry_settings(nf.settings))
+            apache.apply("apache", _entry_settings(nf.settings), service=_vhost(nf.ports))
             name = f"notfix-{entry.not_fixes.index(nf)}"
             after = _flagged(_scan(apache, case, name, tmp_path), case.entry)
             assert set(ports) <= set(after), (
