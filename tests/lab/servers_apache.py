@@ -343,13 +343,17 @@ class ApacheServer(LabServer):
         return proc.stdout + proc.stderr
 
     def log_text(self) -> str:
-        try:
-            return self.log_file.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
+        """The error log, then what apache2 printed before it opened it (console.log)."""
+        parts = []
+        for path in (self.log_file, self.root / "logs" / "console.log"):
+            with contextlib.suppress(OSError):
+                parts.append(path.read_text(errors="replace"))
+        return "\n".join(parts) or "(no log)"
 
     def _start(self) -> None:
         self.apache2("-t")  # raises LabError with Apache's message
+        # "-k start" exits 0 without starting when the pidfile names a live process.
+        self.pidfile.unlink(missing_ok=True)
         status = run_daemon(
             [binary("apache2"), "-d", str(self.root), "-f", str(self.config_file), "-k", "start"],
             self.root / "logs" / "console.log",
