@@ -14,7 +14,8 @@ parameter file path (``*.pem``) points at the committed fixture of the same kind
 (tests/lab/fixtures/dh2048.pem), because ``openssl dhparam 2048`` takes minutes.
 
 Scans see the lab's actual ports rewritten to the logical ones (443, 80), as a real server
-would show them.
+would show them. One scan per state, one script, the case's ports only (the whole file takes
+about four minutes; the Slowloris case alone about 100 s).
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ class ApacheCase:
     """A DH fixture appended to the SSLCertificateFile (mod_ssl reads DH parameters there)."""
     serves: tuple[int, ...] = ()
     """Logical ports that must still serve ``GET /`` after the fix (default: the scanned ones)."""
-    why: str = ""
 
 
 #: Everything proxied to the application stand-in (its headers are the application's).
