@@ -40,6 +40,8 @@ PACKAGES=(
   redis-server
   sasl2-bin
   libsasl2-modules
+  # Apache httpd proofs (tests/lab/servers_apache.py): /usr/sbin/apache2 and its modules
+  apache2
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.
