@@ -40,6 +40,11 @@ PACKAGES=(
   redis-server
   sasl2-bin
   libsasl2-modules
+  # web proofs (tests/proof/test_proof_nginx_web.py): WebDAV module for nginx, PHP behind
+  # nginx, stunnel as the TLS stand-in for the certificate fixes
+  libnginx-mod-http-dav-ext
+  php-fpm
+  stunnel4
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.
