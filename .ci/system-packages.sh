@@ -42,6 +42,11 @@ PACKAGES=(
   libsasl2-modules
   # Apache httpd proofs (tests/lab/servers_apache.py): /usr/sbin/apache2 and its modules
   apache2
+  # web proofs (tests/proof/test_proof_nginx_web.py): WebDAV module for nginx, PHP behind
+  # nginx, stunnel as the TLS stand-in for the certificate fixes
+  libnginx-mod-http-dav-ext
+  php-fpm
+  stunnel4
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.

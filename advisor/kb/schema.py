@@ -28,6 +28,7 @@ TARGETS = (
     "redis",
     "samba-global",
     "snmpd",
+    "php-ini",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

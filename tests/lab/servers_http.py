@@ -106,9 +106,14 @@ class WebNginxServer(NginxServer):
             f"        root {self.docroot};\n"
             f"{server}"
             f"        location /app/ {{ proxy_pass http://{LOOPBACK}:{self.backend_port}/; }}\n"
+            f"{self.extra_locations()}"
             f"    }}\n"
             f"}}\n"
         )
+
+    def extra_locations(self) -> str:
+        """More ``location`` blocks for the site's ``server`` (subclasses: PHP ...)."""
+        return ""
 
     def fetch(
         self, logical: int, path: str = "/", method: str = "GET"
