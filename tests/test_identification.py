@@ -213,6 +213,20 @@ def test_nginx_port_does_not_get_apaches_fix(tmp_path: Path) -> None:
     assert record["software"]["name"] == "nginx"
 
 
+def test_the_application_behind_an_identified_server_keeps_its_fix() -> None:
+    """The PHPSESSID cookie behind nmap-identified nginx (a real lab capture): identifying the
+    server rules out Apache's fix, not PHP's, which the proof suite showed is the one that
+    covers ``fastcgi_pass`` (nginx's proxy_cookie_flags only covers proxied responses)."""
+    sample = ROOT / "tests" / "kb_samples" / "ADV-3005" / "positive-nginx-phpsessid.xml"
+    block = section(report(sample), "ADV-3005")
+    titles = fixes(block)
+    assert titles[:2] == [
+        "Add HttpOnly to cookies from a proxied application (proxy_cookie_flags)",
+        "Make PHP's session cookie HttpOnly",
+    ], titles
+    assert "Append HttpOnly to session cookies (mod_headers)" not in titles
+
+
 def test_ruled_out_fixes_are_kept_with_a_remark_when_nothing_else_applies(
     kb: KnowledgeBase,
 ) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.advise.context import Identity, display_name, tls_mode
-from advisor.advise.identification import Indicator, vocabulary
+from advisor.advise.identification import Indicator, Vocabulary, vocabulary
 from advisor.advise.packages import UNKNOWN as UNKNOWN_PACKAGE
 from advisor.advise.packages import package_for
 from advisor.advise.packages import vendor_product as own_product
@@ -310,7 +310,10 @@ def ranked_fixes(fixes: tuple[Fix, ...], identity: Identity) -> Ranked:
         if own:
             # On a device nmap's OS detection classified, the firmware is the other way.
             firmware = vendor if appliance is not None and appliance.kind == "osclass" else []
-            return _first(own) + _first(firmware)
+            # The application behind the server (PHP behind nginx, say) is not ruled out by
+            # identifying the server: its fixes follow the server's own.
+            apps = [f for f in fixes if _is_application(f, vocab)]
+            return _first(own) + _first(apps) + _first(firmware)
         rest = [
             f
             for f in fixes
@@ -329,6 +332,15 @@ def ranked_fixes(fixes: tuple[Fix, ...], identity: Identity) -> Ranked:
     if candidates:
         return _first(candidates + generic)
     return _first(generic or list(fixes))
+
+
+def _is_application(fix: Fix, vocab: Vocabulary) -> bool:
+    """A fix for software that runs behind whatever server answers (php, wordpress, ...)."""
+    return (
+        fix.software not in vocab.servers
+        and fix.software not in vocab.libraries
+        and fix.software not in ("generic", "vendor")
+    )
 
 
 def _of(fixes: tuple[Fix, ...], software: tuple[str | None, ...]) -> list[Fix]:
