@@ -28,6 +28,8 @@ TARGETS = (
     "redis",
     "samba-global",
     "snmpd",
+    "haproxy-global",
+    "haproxy-defaults",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

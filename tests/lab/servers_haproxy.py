@@ -1,0 +1,195 @@
+"""A throwaway HAProxy on loopback: a TLS frontend in front of a tiny local HTTP backend.
+
+``haproxy -db -f DIR/haproxy.cfg`` runs in the foreground as a child of the test process (so
+its PID is the child's and it is stopped by that PID only). The frontend binds
+``127.0.0.1:PORT ssl crt DIR/site.pem`` (the lab certificate and key in one file, as HAProxy
+wants them) and forwards to a backend that is Python's ``http.server`` serving ``DIR/www`` on
+another free loopback port, started with the proxy and stopped by its PID with it.
+
+    with HaproxyServer(lab / "haproxy", cert) as proxy:
+        proxy.apply("haproxy-global", {"tune.ssl.default-dh-param": "2048"})
+        proxy.port(443)  # the TLS frontend
+
+Settings are haproxy.cfg keywords with their arguments, for the section the target names:
+``haproxy-global`` (the ``global`` section) or ``haproxy-defaults`` (the ``defaults``
+section): ``{"timeout http-request": "10s"}`` is the line ``timeout http-request 10s``. A value
+replaces every line of that keyword; newlines separate repeated lines; an empty value deletes
+the keyword.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Self
+
+from .common import LOOPBACK, LabError, binary, free_ports, run, wait_ports_closed, wait_ports_open
+from .servers import Listener
+from .servers_services import ForegroundServer
+from .tls import Certificate
+
+__all__ = ["BACKEND_TEXT", "HAPROXY_TARGETS", "HaproxyServer"]
+
+#: The knowledge format's targets this server applies, and the section each one edits.
+HAPROXY_TARGETS = {"haproxy-global": "global", "haproxy-defaults": "defaults"}
+#: The backend's page, what a client must get through the proxy.
+BACKEND_TEXT = "hello from the advisor lab backend\n"
+
+
+class HaproxyServer(ForegroundServer):
+    """HAProxy 2.6 with a TLS frontend (logical port 443) and an ``http.server`` backend.
+
+    Baseline ``global``: nothing beyond what the lab needs (HAProxy's own defaults, as Debian's
+    packaged haproxy.cfg leaves the TLS keywords to the administrator). Baseline ``defaults``:
+    ``mode http`` and the connect/client/server timeouts of Debian's haproxy.cfg.
+    """
+
+    kind = "haproxy"
+    target = "haproxy-global"
+
+    def __init__(
+        self,
+        root: Path,
+        cert: Certificate,
+        ports: Mapping[int, int] | None = None,
+        global_settings: Mapping[str, str] | None = None,
+        defaults: Mapping[str, str] | None = None,
+    ) -> None:
+        front, back = free_ports(2)
+        given = dict(ports or {})
+        listeners = [
+            Listener(443, given.get(443, front), "tls", "https", "implicit", None, "https")
+        ]
+        super().__init__(root, cert, listeners, dict(global_settings or {}))
+        self.backend_port = back
+        self.defaults_baseline = {
+            "mode": "http",
+            "timeout connect": "5s",
+            "timeout client": "50s",
+            "timeout server": "50s",
+        }
+        self.defaults_baseline.update(defaults or {})
+        self.defaults: dict[str, str] = dict(self.defaults_baseline)
+        self._backend: subprocess.Popen[bytes] | None = None
+        self._backend_log: IO[bytes] | None = None
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "haproxy.cfg"
+
+    @property
+    def pem(self) -> Path:
+        return self.root / "site.pem"
+
+    # -- configuration -------------------------------------------------------------------------
+    def prepare(self) -> None:
+        www = self.root / "www"
+        www.mkdir(exist_ok=True)
+        (www / "index.html").write_text(BACKEND_TEXT)
+        self.pem.write_text(self.cert.cert.read_text() + self.cert.key.read_text())
+        self.pem.chmod(0o600)
+        self._start_backend()
+
+    @staticmethod
+    def _lines(settings: Mapping[str, str]) -> list[str]:
+        out = []
+        for keyword, value in settings.items():
+            out += [f"    {keyword} {v}".rstrip() for v in value.split("\n")]
+        return out
+
+    def write_config(self) -> None:
+        lines = ["# lab haproxy.cfg (tests/lab/servers_haproxy.py)", "global"]
+        lines += self._lines(self.settings)
+        lines += ["", "defaults", *self._lines(self.defaults)]
+        lines += [
+            "",
+            "frontend lab_tls",
+            f"    bind {LOOPBACK}:{self.port(443)} ssl crt {self.pem}",
+            "    default_backend lab_web",
+            "",
+            "backend lab_web",
+            f"    server web1 {LOOPBACK}:{self.backend_port}",
+        ]
+        self.config_file.write_text("\n".join(lines) + "\n")
+        run([binary("haproxy"), "-c", "-q", "-f", str(self.config_file)])
+
+    def command(self) -> list[str]:
+        return [binary("haproxy"), "-db", "-f", str(self.config_file)]
+
+    def set_section(self, section: str, settings: Mapping[str, str]) -> None:
+        values = self.settings if section == "global" else self.defaults
+        for name, value in settings.items():
+            if value == "":
+                values.pop(name, None)
+            else:
+                values[name] = value
+
+    def apply(
+        self,
+        target: str,
+        settings: Mapping[str, str],
+        service: str | int | None = None,
+        restart: bool = True,
+    ) -> None:
+        section = HAPROXY_TARGETS.get(target)
+        if section is None:
+            raise LabError(f"haproxy cannot apply target {target!r} (accepts {HAPROXY_TARGETS})")
+        self.set_section(section, settings)
+        if restart:
+            self.restart()
+
+    def reset(self) -> Self:
+        if self.settings != self.baseline or self.defaults != self.defaults_baseline:
+            if self.is_running():
+                self.stop()
+            self.settings = dict(self.baseline)
+            self.defaults = dict(self.defaults_baseline)
+        return self.start()
+
+    # -- the backend ---------------------------------------------------------------------------
+    def _start_backend(self) -> None:
+        if self._backend is not None and self._backend.poll() is None:
+            return
+        wait_ports_closed([self.backend_port])
+        self._backend_log = (self.root / "log" / "backend.log").open("ab")
+        self._backend = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                "--bind",
+                LOOPBACK,
+                "--directory",
+                str(self.root / "www"),
+                str(self.backend_port),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._backend_log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_ports_open([self.backend_port])
+
+    def _stop_backend(self) -> None:
+        if self._backend is not None and self._backend.poll() is None:
+            self._backend.send_signal(signal.SIGTERM)
+            try:
+                self._backend.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._backend.kill()
+                self._backend.wait(timeout=5)
+        self._backend = None
+        if self._backend_log is not None:
+            self._backend_log.close()
+            self._backend_log = None
+        with contextlib.suppress(LabError):
+            wait_ports_closed([self.backend_port], timeout=10)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            self._stop_backend()
