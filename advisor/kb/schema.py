@@ -30,6 +30,8 @@ TARGETS = (
     "snmpd",
     "haproxy-global",
     "haproxy-defaults",
+    "memcached",
+    "mariadb",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and
