@@ -40,6 +40,13 @@ PACKAGES=(
   redis-server
   sasl2-bin
   libsasl2-modules
+  # services proofs (tests/proof/test_proof_haproxy.py, test_proof_daemons.py)
+  haproxy
+  memcached
+  mariadb-server
+  mariadb-client
+  tomcat10
+  squid
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.

@@ -32,6 +32,8 @@ TARGETS = (
     "haproxy-defaults",
     "memcached",
     "mariadb",
+    "tomcat-connector",
+    "squid",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

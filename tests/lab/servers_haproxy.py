@@ -25,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Self
 
 from .common import LOOPBACK, LabError, binary, free_ports, run, wait_ports_closed, wait_ports_open
@@ -32,7 +33,7 @@ from .servers import Listener
 from .servers_services import ForegroundServer
 from .tls import Certificate
 
-__all__ = ["BACKEND_TEXT", "HAPROXY_TARGETS", "HaproxyServer"]
+__all__ = ["BACKEND_TEXT", "HAPROXY_TARGETS", "HaproxyServer", "HttpBackend"]
 
 #: The knowledge format's targets this server applies, and the section each one edits.
 HAPROXY_TARGETS = {"haproxy-global": "global", "haproxy-defaults": "defaults"}
@@ -65,7 +66,6 @@ class HaproxyServer(ForegroundServer):
             Listener(443, given.get(443, front), "tls", "https", "implicit", None, "https")
         ]
         super().__init__(root, cert, listeners, dict(global_settings or {}))
-        self.backend_port = back
         self.defaults_baseline = {
             "mode": "http",
             "timeout connect": "5s",
@@ -74,8 +74,7 @@ class HaproxyServer(ForegroundServer):
         }
         self.defaults_baseline.update(defaults or {})
         self.defaults: dict[str, str] = dict(self.defaults_baseline)
-        self._backend: subprocess.Popen[bytes] | None = None
-        self._backend_log: IO[bytes] | None = None
+        self.backend = HttpBackend(self.root / "www", back, self.root / "log" / "backend.log")
 
     @property
     def config_file(self) -> Path:
@@ -87,12 +86,9 @@ class HaproxyServer(ForegroundServer):
 
     # -- configuration -------------------------------------------------------------------------
     def prepare(self) -> None:
-        www = self.root / "www"
-        www.mkdir(exist_ok=True)
-        (www / "index.html").write_text(BACKEND_TEXT)
         self.pem.write_text(self.cert.cert.read_text() + self.cert.key.read_text())
         self.pem.chmod(0o600)
-        self._start_backend()
+        self.backend.start()
 
     @staticmethod
     def _lines(settings: Mapping[str, str]) -> list[str]:
@@ -112,7 +108,7 @@ class HaproxyServer(ForegroundServer):
             "    default_backend lab_web",
             "",
             "backend lab_web",
-            f"    server web1 {LOOPBACK}:{self.backend_port}",
+            f"    server web1 {LOOPBACK}:{self.backend.port}",
         ]
         self.config_file.write_text("\n".join(lines) + "\n")
         run([binary("haproxy"), "-c", "-q", "-f", str(self.config_file)])
@@ -150,46 +146,75 @@ class HaproxyServer(ForegroundServer):
             self.defaults = dict(self.defaults_baseline)
         return self.start()
 
-    # -- the backend ---------------------------------------------------------------------------
-    def _start_backend(self) -> None:
-        if self._backend is not None and self._backend.poll() is None:
-            return
-        wait_ports_closed([self.backend_port])
-        self._backend_log = (self.root / "log" / "backend.log").open("ab")
-        self._backend = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "http.server",
-                "--bind",
-                LOOPBACK,
-                "--directory",
-                str(self.root / "www"),
-                str(self.backend_port),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=self._backend_log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_ports_open([self.backend_port])
-
-    def _stop_backend(self) -> None:
-        if self._backend is not None and self._backend.poll() is None:
-            self._backend.send_signal(signal.SIGTERM)
-            try:
-                self._backend.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._backend.kill()
-                self._backend.wait(timeout=5)
-        self._backend = None
-        if self._backend_log is not None:
-            self._backend_log.close()
-            self._backend_log = None
-        with contextlib.suppress(LabError):
-            wait_ports_closed([self.backend_port], timeout=10)
-
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             self.stop()
         finally:
-            self._stop_backend()
+            self.backend.stop()
+
+
+#: http.server with a chosen Server header: argv www, port, header.
+_SERVER_HEADER_BACKEND = f"""
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def version_string(self):
+        return sys.argv[3]
+handler = functools.partial(Handler, directory=sys.argv[1])
+http.server.ThreadingHTTPServer(({LOOPBACK!r}, int(sys.argv[2])), handler).serve_forever()
+"""
+
+
+class HttpBackend:
+    """Python's ``http.server`` on ``127.0.0.1:port`` serving ``www`` (an ``index.html`` with
+    :data:`BACKEND_TEXT`), our child process, stopped by its PID."""
+
+    def __init__(self, www: Path, port: int, log: Path, server: str | None = None) -> None:
+        self.www = www
+        self.port = port
+        self.log = log
+        self.server = server
+        """The ``Server`` header to send (None: http.server's own)."""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self.www.mkdir(parents=True, exist_ok=True)
+        (self.www / "index.html").write_text(BACKEND_TEXT)
+        wait_ports_closed([self.port])
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log.open("ab")
+        if self.server is None:
+            cmd = [sys.executable, "-m", "http.server", "--bind", LOOPBACK,
+                   "--directory", str(self.www), str(self.port)]  # fmt: skip
+        else:
+            cmd = [sys.executable, "-c", _SERVER_HEADER_BACKEND, str(self.www), str(self.port),
+                   self.server]  # fmt: skip
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_ports_open([self.port])
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=5)
+        self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        with contextlib.suppress(LabError):
+            wait_ports_closed([self.port], timeout=10)

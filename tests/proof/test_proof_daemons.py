@@ -1,6 +1,8 @@
-"""Proofs for memcached and MariaDB (ADV-5153, ADV-5154): the real Debian servers on loopback
-(tests/lab/servers_services.py), real nmap, each fix's ``settings`` applied as the entry states
-them (targets ``memcached``: command-line options, ``mariadb``: ``[mysqld]`` options).
+"""Proofs for memcached, MariaDB, Tomcat and Squid (ADV-5153, ADV-5154, ADV-3030, ADV-3104): the
+real Debian servers on loopback (tests/lab/servers_services.py, tests/lab/servers_daemons.py),
+real nmap, each fix's ``settings`` applied as the entry states them (targets ``memcached``:
+command-line options, ``mariadb``: ``[mysqld]`` options, ``tomcat-connector``: ``<Connector>``
+attributes, ``squid``: squid.conf directives). Results go to the proof log.
 
 "Listen only where the applications are" (memcached ``-l``, MariaDB ``bind-address``) can only
 be seen from an address the server no longer listens on. The lab has two: the vulnerable server
@@ -26,7 +28,9 @@ from advisor.kb.schema import Entry, Fix
 from advisor.kb.versions import parse_version
 from tests.lab.common import LOOPBACK, binary, make_lab_dir, run, skip_unless_available
 from tests.lab.nmap import SYSTEM_SERVICES, run_nmap
+from tests.lab.servers_daemons import TOMCAT_HOME, TOMCAT_PAGE, SquidServer, TomcatServer
 from tests.lab.servers_services import MariaDBServer, MemcachedServer
+from tests.lab.serves import http_fetch
 from tests.lab.tls import Certificate, make_self_signed_cert
 from tests.proof.conftest import ProofLog, Row, debian_version
 
@@ -271,3 +275,55 @@ def test_mariadb_bind_address_fix(
             "nmap mysql-empty-password logged in anonymously on the outside address before, "
             "and could not reach it after; the application account still ran a query over TCP "
             "on 127.0.0.1")  # fmt: skip
+
+
+# -- Tomcat ------------------------------------------------------------------------------------
+
+
+def test_tomcat_allow_trace_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
+    if not (TOMCAT_HOME / "bin" / "catalina.sh").is_file():
+        pytest.skip(f"tomcat10 not installed: no {TOMCAT_HOME}/bin/catalina.sh (Debian tomcat10)")
+    skip_unless_available("java", root=True)
+    root, cert = lab
+    entry = _entry("ADV-3030")
+    fix = _fix(entry, "tomcat", "tomcat-connector", "allowTrace")
+    with TomcatServer(root / "tomcat", cert, settings={"allowTrace": "true"}) as tomcat:
+        port = tomcat.port(8080)
+        before = _scan(port, 8080, "http-trace", "http", tmp_path / "before.xml")
+        assert _flagged(before, entry.id), "TRACE enabled on Tomcat is not reported"
+        tomcat.apply("tomcat-connector", dict(fix.settings))
+        after = _scan(port, 8080, "http-trace", "http", tmp_path / "after.xml")
+        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        status, _headers, body = http_fetch(port, tls=False)
+        assert (status, body.decode()) == (200, TOMCAT_PAGE)
+        assert http_fetch(port, tls=False, method="TRACE")[0] == 405
+    _proven(proof_log, entry, fix, 8080,
+            "nmap http-trace saw TRACE echoed before and not after (405); GET / still returns "
+            "the page (200)")  # fmt: skip
+
+
+# -- Squid -------------------------------------------------------------------------------------
+
+
+def test_squid_open_proxy_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
+    skip_unless_available("squid", root=True)
+    root, cert = lab
+    entry = _entry("ADV-3104")
+    fix = _fix(entry, "squid", "squid", "http_access")
+    with SquidServer(root / "squid", cert) as squid:
+        port = squid.port(3128)
+        before = _scan(port, 3128, "http-open-proxy", "squid-http", tmp_path / "before.xml")
+        assert _flagged(before, entry.id), "the open Squid is not reported"
+        squid.apply("squid", dict(fix.settings))
+        after = _scan(port, 3128, "http-open-proxy", "squid-http", tmp_path / "after.xml")
+        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        # a client on the private network is still served; an outsider is refused
+        assert squid.lan_get("10.0.0.5") == 200
+        assert squid.lan_get("198.51.100.7") == 403
+    _proven(proof_log, entry, fix, 3128,
+            "nmap http-open-proxy fetched through it before and not after; a client from "
+            "10.0.0.5 (PROXY protocol header) still gets pages (200), 198.51.100.7 gets 403")  # fmt: skip
