@@ -30,6 +30,7 @@ TARGETS = (
     "snmpd",
     "haproxy-global",
     "haproxy-defaults",
+    "haproxy-frontend",
     "memcached",
     "mariadb",
     "tomcat-connector",

@@ -11,8 +11,8 @@ another free loopback port, started with the proxy and stopped by its PID with i
         proxy.port(443)  # the TLS frontend
 
 Settings are haproxy.cfg keywords with their arguments, for the section the target names:
-``haproxy-global`` (the ``global`` section) or ``haproxy-defaults`` (the ``defaults``
-section): ``{"timeout http-request": "10s"}`` is the line ``timeout http-request 10s``. A value
+``haproxy-global`` (the ``global`` section), ``haproxy-defaults`` (the ``defaults``
+section) or ``haproxy-frontend`` (the TLS ``frontend`` section, after its ``bind`` line): ``{"timeout http-request": "10s"}`` is the line ``timeout http-request 10s``. A value
 replaces every line of that keyword; newlines separate repeated lines; an empty value deletes
 the keyword.
 """
@@ -36,7 +36,11 @@ from .tls import Certificate
 __all__ = ["BACKEND_TEXT", "HAPROXY_TARGETS", "HaproxyServer", "HttpBackend"]
 
 #: The knowledge format's targets this server applies, and the section each one edits.
-HAPROXY_TARGETS = {"haproxy-global": "global", "haproxy-defaults": "defaults"}
+HAPROXY_TARGETS = {
+    "haproxy-global": "global",
+    "haproxy-defaults": "defaults",
+    "haproxy-frontend": "frontend",
+}
 #: The backend's page, what a client must get through the proxy.
 BACKEND_TEXT = "hello from the advisor lab backend\n"
 
@@ -74,6 +78,7 @@ class HaproxyServer(ForegroundServer):
         }
         self.defaults_baseline.update(defaults or {})
         self.defaults: dict[str, str] = dict(self.defaults_baseline)
+        self.frontend: dict[str, str] = {}
         self.backend = HttpBackend(self.root / "www", back, self.root / "log" / "backend.log")
 
     @property
@@ -105,6 +110,7 @@ class HaproxyServer(ForegroundServer):
             "",
             "frontend lab_tls",
             f"    bind {LOOPBACK}:{self.port(443)} ssl crt {self.pem}",
+            *self._lines(self.frontend),
             "    default_backend lab_web",
             "",
             "backend lab_web",
@@ -117,7 +123,7 @@ class HaproxyServer(ForegroundServer):
         return [binary("haproxy"), "-db", "-f", str(self.config_file)]
 
     def set_section(self, section: str, settings: Mapping[str, str]) -> None:
-        values = self.settings if section == "global" else self.defaults
+        values = {"global": self.settings, "defaults": self.defaults}.get(section, self.frontend)
         for name, value in settings.items():
             if value == "":
                 values.pop(name, None)
@@ -139,11 +145,13 @@ class HaproxyServer(ForegroundServer):
             self.restart()
 
     def reset(self) -> Self:
-        if self.settings != self.baseline or self.defaults != self.defaults_baseline:
+        changed = self.settings != self.baseline or self.defaults != self.defaults_baseline
+        if changed or self.frontend:
             if self.is_running():
                 self.stop()
             self.settings = dict(self.baseline)
             self.defaults = dict(self.defaults_baseline)
+            self.frontend = {}
         return self.start()
 
     def __exit__(
