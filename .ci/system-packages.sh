@@ -47,6 +47,8 @@ PACKAGES=(
   mariadb-client
   tomcat10
   squid
+  bind9
+  bind9-utils
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.

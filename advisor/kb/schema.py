@@ -35,6 +35,7 @@ TARGETS = (
     "mariadb",
     "tomcat-connector",
     "squid",
+    "bind-options",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

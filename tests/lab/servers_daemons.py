@@ -12,12 +12,17 @@ PID; every listener on ``127.0.0.1``; ``apply`` takes the knowledge format's ``t
   Target ``squid``: squid.conf directives; a value replaces every line of the directive,
   newlines separate repeated lines (``http_access``), an empty value deletes it; ``acl`` lines
   are written before the rest, since ``http_access`` refers to them.
+* :class:`BindServer`: BIND 9.18 ``named -g`` (foreground, log to stderr) on a UDP/TCP port of
+  127.0.0.1, authoritative for a lab root zone with a wildcard, so every name has an answer and
+  the resolver never asks another server. Target ``bind-options``: statements of the
+  ``options { }`` block, name -> argument (``{"allow-recursion": "{ localhost; }"}``).
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
+import struct
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,13 +30,13 @@ from types import TracebackType
 from typing import Self
 from xml.sax.saxutils import quoteattr
 
-from .common import LOOPBACK, LabError, binary, free_ports
+from .common import LOOPBACK, LabError, binary, free_ports, run
 from .servers import Listener
 from .servers_haproxy import HttpBackend
 from .servers_services import ForegroundServer
 from .tls import Certificate
 
-__all__ = ["LAN_PORT", "TOMCAT_HOME", "TOMCAT_PAGE", "SquidServer", "TomcatServer"]
+__all__ = ["LAN_PORT", "TOMCAT_HOME", "TOMCAT_PAGE", "BindServer", "SquidServer", "TomcatServer"]
 
 TOMCAT_HOME = Path("/usr/share/tomcat10")
 #: The page the lab's ROOT webapp serves.
@@ -227,3 +232,88 @@ class SquidServer(ForegroundServer):
             self.stop()
         finally:
             self.backend.stop()
+
+
+#: The lab root zone: every name resolves (wildcard) without any query leaving the server.
+_ROOT_ZONE = """\
+$TTL 300
+@ IN SOA ns. hostmaster. 1 3600 600 86400 300
+@ IN NS ns.
+ns IN A 127.0.0.1
+* IN A 192.0.2.1
+"""
+
+
+class BindServer(ForegroundServer):
+    """named (BIND 9.18) on 127.0.0.1 (logical port 53, UDP and TCP), run as ``bind``.
+
+    Baseline ``options``: recursion on, DNSSEC validation off (nothing to validate against),
+    no IPv6 listener; BIND's own defaults for everything else (``allow-recursion`` then is
+    ``{ localnets; localhost; }``). No ``rndc`` control channel.
+    """
+
+    kind = "bind"
+    target = "bind-options"
+
+    def __init__(
+        self,
+        root: Path,
+        cert: Certificate,
+        ports: Mapping[int, int] | None = None,
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
+        (port,) = free_ports(1)
+        port = dict(ports or {}).get(53, port)
+        listeners = [Listener(53, port, "dns", "domain", "opportunistic", None, "domain")]
+        baseline = {"recursion": "yes", "dnssec-validation": "no"}
+        baseline.update(settings or {})
+        super().__init__(root, cert, listeners, baseline)
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "named.conf"
+
+    def prepare(self) -> None:
+        import pwd
+
+        bind = pwd.getpwnam("bind")
+        data = self.root / "data"
+        data.mkdir(exist_ok=True)
+        shutil.chown(data, bind.pw_uid, bind.pw_gid)
+        (self.root / "root.db").write_text(_ROOT_ZONE)
+
+    def write_config(self) -> None:
+        options = [
+            f'  directory "{self.root / "data"}";',
+            "  pid-file none;",
+            f"  listen-on port {self.port(53)} {{ {LOOPBACK}; }};",
+            "  listen-on-v6 { none; };",
+        ]
+        options += [f"  {name} {value};" for name, value in self.settings.items()]
+        self.config_file.write_text(
+            "# lab named.conf (tests/lab/servers_daemons.py)\n"
+            "options {\n" + "\n".join(options) + "\n};\n"
+            "controls { };\n"
+            f'zone "." {{ type primary; file "{self.root / "root.db"}"; }};\n'
+        )
+        run([binary("named-checkconf"), str(self.config_file)])
+
+    def command(self) -> list[str]:
+        return [binary("named"), "-g", "-u", "bind", "-c", str(self.config_file)]
+
+    def query(self, name: str, source: str = LOOPBACK) -> tuple[bool, int, int]:
+        """One recursive (RD) A query over UDP from ``source`` (a loopback address): whether
+        the answer has RA (recursion available), its RCODE and its answer count."""
+        qid = 0x4144
+        wire = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+        wire += b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split("."))
+        wire += b"\0" + struct.pack(">HH", 1, 1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((source, 0))
+            sock.settimeout(5)
+            sock.sendto(wire, (LOOPBACK, self.port(53)))
+            reply, _ = sock.recvfrom(4096)
+        rid, flags, _qd, ancount = struct.unpack(">HHHH", reply[:8])
+        if rid != qid:
+            raise LabError(f"named answered query id {rid:#x}, not {qid:#x}")
+        return bool(flags & 0x0080), flags & 0x000F, ancount

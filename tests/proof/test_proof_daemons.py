@@ -1,8 +1,9 @@
-"""Proofs for memcached, MariaDB, Tomcat and Squid (ADV-5153, ADV-5154, ADV-3030, ADV-3104): the
+"""Proofs for memcached, MariaDB, Tomcat, Squid and BIND (ADV-5153/5154, ADV-3030/3104, ADV-5156): the
 real Debian servers on loopback (tests/lab/servers_services.py, tests/lab/servers_daemons.py),
 real nmap, each fix's ``settings`` applied as the entry states them (targets ``memcached``:
 command-line options, ``mariadb``: ``[mysqld]`` options, ``tomcat-connector``: ``<Connector>``
-attributes, ``squid``: squid.conf directives). Results go to the proof log.
+attributes, ``squid``: squid.conf directives, ``bind-options``: named.conf options). Results
+go to the proof log.
 
 "Listen only where the applications are" (memcached ``-l``, MariaDB ``bind-address``) can only
 be seen from an address the server no longer listens on. The lab has two: the vulnerable server
@@ -26,9 +27,22 @@ from advisor.api import Options, explain
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.schema import Entry, Fix
 from advisor.kb.versions import parse_version
-from tests.lab.common import LOOPBACK, binary, make_lab_dir, run, skip_unless_available
+from tests.lab.common import (
+    LOOPBACK,
+    binary,
+    check_loopback,
+    make_lab_dir,
+    run,
+    skip_unless_available,
+)
 from tests.lab.nmap import SYSTEM_SERVICES, run_nmap
-from tests.lab.servers_daemons import TOMCAT_HOME, TOMCAT_PAGE, SquidServer, TomcatServer
+from tests.lab.servers_daemons import (
+    TOMCAT_HOME,
+    TOMCAT_PAGE,
+    BindServer,
+    SquidServer,
+    TomcatServer,
+)
 from tests.lab.servers_services import MariaDBServer, MemcachedServer
 from tests.lab.serves import http_fetch
 from tests.lab.tls import Certificate, make_self_signed_cert
@@ -327,3 +341,59 @@ def test_squid_open_proxy_fix(
     _proven(proof_log, entry, fix, 3128,
             "nmap http-open-proxy fetched through it before and not after; a client from "
             "10.0.0.5 (PROXY protocol header) still gets pages (200), 198.51.100.7 gets 403")  # fmt: skip
+
+
+# -- BIND --------------------------------------------------------------------------------------
+
+#: The outsider's address for the DNS proof: a loopback address that is not an address of any
+#: interface, so BIND's ``localhost`` ACL does not match it (127.0.0.1 is, and stays served).
+DNS_OUTSIDER = "127.0.0.2"
+
+
+def _dns_recursion_scan(port: int, out: Path) -> Path:
+    """nmap's dns-recursion against 127.0.0.1 from the source address 127.0.0.2.
+
+    The script's portrule accepts UDP port 53 only (``shortport.portnumber(53, "udp")``), which
+    the lab may not take: the scan's ``--datadir`` holds a copy of the script whose portrule
+    names the lab port instead, the rest of it unchanged. The XML is rewritten to 53/udp."""
+    datadir = _datadir(out.with_suffix(".nmapdata"), port, "domain", ("udp",))
+    original = (SYSTEM_SERVICES.parent / "scripts" / "dns-recursion.nse").read_text()
+    rule = 'portrule = shortport.portnumber(53, "udp")'
+    assert original.count(rule) == 1, "nmap's dns-recursion portrule changed"
+    (datadir / "scripts").mkdir(exist_ok=True)
+    (datadir / "scripts" / "dns-recursion.nse").write_text(
+        original.replace(rule, f'portrule = shortport.portnumber({port}, "udp")')
+    )
+    cmd = [
+        binary("nmap"), "-sU", "-Pn", "-n", "-S", DNS_OUTSIDER, "-e", "lo",
+        "--datadir", str(datadir), "--script", "dns-recursion", "-p", str(port),
+        check_loopback(LOOPBACK), "-oX", str(out),
+    ]  # fmt: skip
+    run(cmd, timeout=300)
+    logical = out.with_name(f"{out.stem}-53.xml")
+    logical.write_text(out.read_text().replace(f'portid="{port}"', 'portid="53"'))
+    return logical
+
+
+def test_bind_recursion_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
+    skip_unless_available("named", "named-checkconf", root=True)
+    root, cert = lab
+    entry = _entry("ADV-5156")
+    fix = _fix(entry, "bind", "bind-options", "allow-recursion")
+    # the open resolver the entry describes: recursion for anyone
+    with BindServer(root / "bind", cert, settings={"allow-recursion": "{ any; }"}) as named:
+        port = named.port(53)
+        before = _dns_recursion_scan(port, tmp_path / "before.xml")
+        assert _flagged(before, entry.id), "the open resolver is not reported"
+        named.apply("bind-options", dict(fix.settings))
+        after = _dns_recursion_scan(port, tmp_path / "after.xml")
+        assert 'portid="53"' in after.read_text()
+        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        # the server itself is still served recursively; the outsider is not
+        assert named.query("www.example.org", LOOPBACK) == (True, 0, 1)
+        assert named.query("www.example.org", DNS_OUTSIDER)[0] is False
+    _proven(proof_log, entry, fix, 53,
+            "nmap dns-recursion (from 127.0.0.2) saw recursion available before and not after; "
+            "a query from the server's own address 127.0.0.1 still gets a recursive answer")  # fmt: skip
