@@ -230,9 +230,9 @@ def test_memcached_sasl_fix(
         input_text=SASL_PASSWORD,
     )
     run(["chown", "-R", "memcache", str(sasl)])
-    # UDP off, as memcached 1.6 (Debian's package) defaults: -S refuses to start with UDP on
-    # ("Cannot enable UDP while using binary SASL authentication").
-    mc = MemcachedServer(root / "memcached-sasl", cert, settings={"-U": "0"})
+    # The lab baseline has UDP on; the fix's -U 0 is what lets -S start ("Cannot enable UDP
+    # while using binary SASL authentication" otherwise).
+    mc = MemcachedServer(root / "memcached-sasl", cert)
     mc.extra_env = {"SASL_CONF_PATH": str(sasl)}
     with mc:
         port = mc.port(11211)
