@@ -47,6 +47,15 @@ PACKAGES=(
   libnginx-mod-http-dav-ext
   php-fpm
   stunnel4
+  # services proofs (tests/proof/test_proof_haproxy.py, test_proof_daemons.py)
+  haproxy
+  memcached
+  mariadb-server
+  mariadb-client
+  tomcat10
+  squid
+  bind9
+  bind9-utils
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.

@@ -29,6 +29,14 @@ TARGETS = (
     "samba-global",
     "snmpd",
     "php-ini",
+    "haproxy-global",
+    "haproxy-defaults",
+    "haproxy-frontend",
+    "memcached",
+    "mariadb",
+    "tomcat-connector",
+    "squid",
+    "bind-options",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

@@ -51,6 +51,8 @@ class ForegroundServer(LabServer):
 
     #: The knowledge format's ``target`` this server applies.
     target: str = ""
+    #: Extra environment variables for the server process (None: the test's environment).
+    extra_env: Mapping[str, str] | None = None
 
     def __init__(
         self,
@@ -100,6 +102,7 @@ class ForegroundServer(LabServer):
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=self.root,
+            env={**os.environ, **self.extra_env} if self.extra_env else None,
         )
 
     def _stop(self) -> None:

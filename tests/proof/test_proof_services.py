@@ -1,4 +1,4 @@
-"""Proofs for the FTP, mail-command, IMAP/POP3 and Redis entries (ADV-2010..2012, ADV-5150..5152).
+"""Proofs for the FTP, SMTP, IMAP/POP3 and Redis entries (ADV-2004, ADV-2010..2012, ADV-5150..5152).
 
 Each test starts the real Debian server on 127.0.0.1 in the vulnerable configuration, runs real
 nmap and checks that ``advisor explain`` reports the entry; then applies the fix's ``settings``
@@ -6,7 +6,8 @@ exactly as the entry states them (``server.apply(fix.target, fix.settings)``), s
 the finding gone, and checks that the service still serves: a local FTP user logs in and fetches a
 file, a message is accepted after STARTTLS and AUTH, an IMAP login over STARTTLS works, Redis
 answers ``AUTH`` + ``PING``. Changes the entries list under ``not_fixes`` are applied too and
-must leave what the entry says they leave.
+must leave what the entry says they leave. Every result goes to the proof log
+(tests/proof/conftest.py), so the proof matrix counts it.
 
 Dovecot treats a client whose address equals the server's as secure (plaintext login allowed), so
 the IMAP/POP3 scans use nmap's connect scan from the loopback address 127.0.0.2 (``-S 127.0.0.2
@@ -31,6 +32,7 @@ from advisor.advise.advice import Advice
 from advisor.api import Options, explain
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.schema import Entry, Fix
+from advisor.kb.versions import parse_version
 from tests.lab.common import LOOPBACK, binary, check_loopback, make_lab_dir, skip_unless_available
 from tests.lab.nmap import run_nmap, write_datadir
 from tests.lab.servers import PostfixServer
@@ -42,6 +44,7 @@ from tests.lab.servers_services import (
     VsftpdServer,
 )
 from tests.lab.tls import Certificate, make_self_signed_cert
+from tests.proof.conftest import ProofLog, Row, debian_version
 
 pytestmark = pytest.mark.lab
 
@@ -60,6 +63,31 @@ def _fix(entry: Entry, software: str) -> Fix:
     fixes = [f for f in entry.fixes if f.software == software and f.settings]
     assert fixes, f"{entry.id} has no {software} fix with settings"
     return fixes[0]
+
+
+def _version(software: str) -> str:
+    """The installed Debian package's upstream version (the proof matrix's ``lab`` column)."""
+    version = debian_version(software, {})
+    assert version, f"no installed version for {software}"
+    return version
+
+
+def _proven(
+    log: ProofLog, entry: Entry, fix: Fix, ports: tuple[int, ...], script: str, serves: str
+) -> None:
+    log.add(
+        Row(entry.id, fix.software, _version(fix.software), fix.title, ports, "proven",
+            f"nmap {script} reported it before and not after; {serves}")
+    )  # fmt: skip
+
+
+def _not_a_fix(
+    log: ProofLog, entry: Entry, software: str, change: str, ports: tuple[int, ...]
+) -> None:
+    log.add(
+        Row(entry.id, software, _version(software), change, ports, "not a fix",
+            "nmap still reports the finding after this change, as the entry says")
+    )  # fmt: skip
 
 
 def _flagged(xml: Path, entry_id: str) -> dict[int, Advice]:
@@ -124,7 +152,9 @@ def _ftp_fetch(port: int, user: str, password: str, path: str) -> bytes:
     return buf.getvalue()
 
 
-def test_vsftpd_anonymous_login_fix(lab: tuple[Path, Certificate], tmp_path: Path) -> None:
+def test_vsftpd_anonymous_login_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
     skip_unless_available("vsftpd", root=True)
     root, cert = lab
     entry = _entry("ADV-5150")
@@ -145,6 +175,7 @@ def test_vsftpd_anonymous_login_fix(lab: tuple[Path, Certificate], tmp_path: Pat
                     port, "ftp-anon", tmp_path / "notfix.xml", servicedb=ftp.servicedb()
                 ).xml
                 assert port in _flagged(still, entry.id), f"not_fix {nf.change!r} removed it"
+                _not_a_fix(proof_log, entry, "vsftpd", nf.change, (21,))
                 ftp.reset()
 
         ftp.apply(fix.target, dict(fix.settings))
@@ -156,9 +187,13 @@ def test_vsftpd_anonymous_login_fix(lab: tuple[Path, Certificate], tmp_path: Pat
         assert (
             _ftp_fetch(port, FTP_USER, FTP_PASSWORD, "hello.txt") == b"hello from the advisor lab\n"
         )
+        _proven(proof_log, entry, fix, (21,), "ftp-anon",
+                "anonymous login refused (530) while a local user logged in and fetched a file")  # fmt: skip
 
 
-def test_vsftpd_bounce_fix(lab: tuple[Path, Certificate], tmp_path: Path) -> None:
+def test_vsftpd_bounce_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
     skip_unless_available("vsftpd", root=True)
     root, cert = lab
     entry = _entry("ADV-5151")
@@ -179,6 +214,8 @@ def test_vsftpd_bounce_fix(lab: tuple[Path, Certificate], tmp_path: Path) -> Non
             _ftp_fetch(port, "anonymous", "IEUser@", "pub/README")
             == b"advisor lab anonymous file\n"
         )
+        _proven(proof_log, entry, fix, (21,), "ftp-bounce",
+                "a passive-mode anonymous download still worked")  # fmt: skip
 
 
 # -- SMTP --------------------------------------------------------------------------------------
@@ -225,7 +262,10 @@ def _smtp_session(port: int) -> tuple[set[str], tuple[int, bytes], dict[str, tup
 
 @pytest.mark.parametrize("entry_id", ["ADV-2010", "ADV-2011"])
 def test_postfix_smtp_command_fixes(
-    entry_id: str, mail_lab: tuple[PostfixServer, DovecotAuthServer], tmp_path: Path
+    entry_id: str,
+    mail_lab: tuple[PostfixServer, DovecotAuthServer],
+    tmp_path: Path,
+    proof_log: ProofLog,
 ) -> None:
     postfix, _dovecot = mail_lab
     entry = _entry(entry_id)
@@ -249,12 +289,65 @@ def test_postfix_smtp_command_fixes(
             assert "vrfy" not in keywords and vrfy[0] == 502
         else:
             assert "auth" not in keywords  # AUTH only after STARTTLS; the login above worked
+        _proven(proof_log, entry, fix, (25,), "smtp-commands",
+                "a message was accepted after STARTTLS and AUTH")  # fmt: skip
+    finally:
+        postfix.reset()
+
+
+#: An open relay: a client whitelist that says OK to everyone (``static:OK``, the effect of a
+#: too-wide entry) ahead of ``reject_unauth_destination``; smtpd refuses to run at all with a
+#: plain ``permit`` there. ``mynetworks`` is a documentation network, so the scanner
+#: (127.0.0.1) is an outsider, as it would be on the Internet.
+OPEN_RELAY = {
+    "smtpd_relay_restrictions": "check_client_access static:OK, reject_unauth_destination",
+    "mynetworks": "192.0.2.0/24",
+}
+
+
+def test_postfix_open_relay_fix(
+    mail_lab: tuple[PostfixServer, DovecotAuthServer], tmp_path: Path, proof_log: ProofLog
+) -> None:
+    """ADV-2004: nmap's smtp-open-relay finds the relay; the fix's restrictions close it.
+    The script sends MAIL/RCPT only (never DATA), so nothing leaves the lab."""
+    postfix, _dovecot = mail_lab
+    entry = _entry("ADV-2004")
+    version = parse_version(_version("postfix")) or ()
+    fixes = [
+        f for f in entry.fixes
+        if f.software == "postfix" and f.settings and f.versions.contains(version)
+    ]  # fmt: skip
+    assert fixes, "ADV-2004 has no Postfix fix with settings for this version"
+    port = postfix.port(25)
+
+    def scan(name: str) -> dict[int, Advice]:
+        xml = run_nmap(
+            port, "smtp-open-relay", tmp_path / f"{name}.xml", servicedb=postfix.servicedb()
+        ).xml
+        # port 25 in the XML, as a real server shows it: advisor then knows the MTA's fixes
+        logical = tmp_path / f"{name}-25.xml"
+        logical.write_text(xml.read_text().replace(f'portid="{port}"', 'portid="25"'))
+        return _flagged(logical, entry.id)
+
+    try:
+        for fix in fixes:
+            postfix.reset()
+            postfix.apply("postfix-main", OPEN_RELAY)
+            before = scan("before")
+            assert 25 in before, "the open relay is not reported"
+            assert "postfix" in {c.fix.software for c in before[25].fixes}
+            postfix.apply(fix.target, dict(fix.settings))  # type: ignore[arg-type]
+            assert 25 not in scan(f"fix-{entry.fixes.index(fix)}")
+            _keywords, _vrfy, refused = _smtp_session(port)
+            assert refused == {}  # a message to a local mailbox is still accepted after AUTH
+            _proven(proof_log, entry, fix, (25,), "smtp-open-relay",
+                    "a message to a local mailbox was accepted after STARTTLS and AUTH")  # fmt: skip
     finally:
         postfix.reset()
 
 
 def test_postfix_discard_ehlo_vrfy_only_hides_the_keyword(
-    mail_lab: tuple[PostfixServer, DovecotAuthServer], tmp_path: Path
+    mail_lab: tuple[PostfixServer, DovecotAuthServer], tmp_path: Path, proof_log: ProofLog
 ) -> None:
     """ADV-2010's not_fix: the keyword goes (nmap sees nothing), VRFY still answers."""
     postfix, _dovecot = mail_lab
@@ -270,6 +363,10 @@ def test_postfix_discard_ehlo_vrfy_only_hides_the_keyword(
         keywords, vrfy, _refused = _smtp_session(port)
         assert "vrfy" not in keywords
         assert vrfy == (252, b"2.0.0 root")
+        proof_log.add(
+            Row(entry.id, "postfix", _version("postfix"), nf.change, (25,), "not a fix",
+                "nmap no longer sees the VRFY keyword, but the VRFY command still answers 252")
+        )  # fmt: skip
     finally:
         postfix.reset()
 
@@ -277,7 +374,9 @@ def test_postfix_discard_ehlo_vrfy_only_hides_the_keyword(
 # -- IMAP / POP3 -------------------------------------------------------------------------------
 
 
-def test_dovecot_plaintext_auth_fix(lab: tuple[Path, Certificate], tmp_path: Path) -> None:
+def test_dovecot_plaintext_auth_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
     skip_unless_available("dovecot", "doveconf", root=True)
     root, cert = lab
     entry = _entry("ADV-2012")
@@ -298,6 +397,7 @@ def test_dovecot_plaintext_auth_fix(lab: tuple[Path, Certificate], tmp_path: Pat
                 dovecot.apply("dovecot", dict(nf.settings))
                 still = _nmap_from_other_address(ports, scripts, tmp_path / "notfix.xml", services)
                 assert set(ports) <= set(_flagged(still, entry.id)), nf.change
+                _not_a_fix(proof_log, entry, "dovecot", nf.change, (143, 110))
                 dovecot.set({"auth_mechanisms": "plain"})
         dovecot.apply("dovecot", dict(fix.settings))
         after = _nmap_from_other_address(ports, scripts, tmp_path / "after.xml", services)
@@ -307,6 +407,8 @@ def test_dovecot_plaintext_auth_fix(lab: tuple[Path, Certificate], tmp_path: Pat
             imap.starttls(ssl_context=ssl._create_unverified_context())
             typ, _data = imap.login("lab", "lab")
             assert typ == "OK"
+        _proven(proof_log, entry, fix, (143, 110), scripts,
+                "an IMAP login after STARTTLS still worked")  # fmt: skip
 
 
 # -- Redis -------------------------------------------------------------------------------------
@@ -324,7 +426,9 @@ def _redis(port: int, *commands: list[str]) -> list[bytes]:
     return replies
 
 
-def test_redis_requirepass_fix(lab: tuple[Path, Certificate], tmp_path: Path) -> None:
+def test_redis_requirepass_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
     skip_unless_available("redis-server")
     root, cert = lab
     entry = _entry("ADV-5152")
@@ -342,6 +446,7 @@ def test_redis_requirepass_fix(lab: tuple[Path, Certificate], tmp_path: Path) ->
                     port, "redis-info", tmp_path / "notfix.xml", servicedb=redis.servicedb()
                 ).xml
                 assert port in _flagged(still, entry.id), nf.change
+                _not_a_fix(proof_log, entry, "redis", nf.change, (6379,))
         redis.apply(fix.target, dict(fix.settings))
         after = run_nmap(
             port, "redis-info", tmp_path / "after.xml", servicedb=redis.servicedb()
@@ -350,3 +455,5 @@ def test_redis_requirepass_fix(lab: tuple[Path, Certificate], tmp_path: Path) ->
         password = dict(fix.settings)["requirepass"]
         assert _redis(port, ["PING"])[0].startswith(b"-NOAUTH")
         assert _redis(port, ["AUTH", password], ["PING"]) == [b"+OK", b"+PONG"]
+        _proven(proof_log, entry, fix, (6379,), "redis-info",
+                "PING without the password got NOAUTH, AUTH + PING got PONG")  # fmt: skip

@@ -54,6 +54,8 @@ SMB_CASES = [
     # Samba's default server signing: SMB1 'disabled', SMB2 'enabled but not required'.
     SmbCase("ADV-4101", {}, "smb-security-mode"),
     SmbCase("ADV-4102", {}, "smb2-security-mode"),
+    # Samba's default restrict anonymous = 0: a null session lists the accounts over SAMR.
+    SmbCase("ADV-4104", {}, "smb-enum-users"),
 ]
 
 
