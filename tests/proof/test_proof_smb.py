@@ -54,6 +54,8 @@ SMB_CASES = [
     # Samba's default server signing: SMB1 'disabled', SMB2 'enabled but not required'.
     SmbCase("ADV-4101", {}, "smb-security-mode"),
     SmbCase("ADV-4102", {}, "smb2-security-mode"),
+    # The [public] share is guest ok = yes; map to guest = bad user (SAMBA_BASELINE).
+    SmbCase("ADV-4201", {}, "smb-ls,smb-enum-shares"),
 ]
 
 
