@@ -56,6 +56,8 @@ SMB_CASES = [
     SmbCase("ADV-4102", {}, "smb2-security-mode"),
     # Samba's default restrict anonymous = 0: a null session lists the accounts over SAMR.
     SmbCase("ADV-4104", {}, "smb-enum-users"),
+    # The [public] share is guest ok = yes; map to guest = bad user (SAMBA_BASELINE).
+    SmbCase("ADV-4201", {}, "smb-ls,smb-enum-shares"),
 ]
 
 
