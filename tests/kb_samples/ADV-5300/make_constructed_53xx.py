@@ -795,6 +795,202 @@ spec(
     output=None,
 )
 
+# ADV-5325 nbns-interfaces (hostrule, output_table hostname + interfaces)
+spec(
+    "ADV-5325",
+    "positive-nbns-interfaces-multihomed-constructed.xml",
+    script="nbns-interfaces",
+    port=137,
+    proto="udp",
+    service="netbios-ns",
+    where="host",
+    output="\n  hostname: FILESRV01\n  interfaces: \n    192.0.2.10\n    10.20.30.5\n    172.24.80.1",
+    inner='<elem key="hostname">FILESRV01</elem>\n<table key="interfaces">\n<elem>192.0.2.10</elem>\n<elem>10.20.30.5</elem>\n<elem>172.24.80.1</elem>\n</table>\n',
+)
+spec(
+    "ADV-5325",
+    "negative-nbns-interfaces-single-constructed.xml",
+    script="nbns-interfaces",
+    port=137,
+    proto="udp",
+    service="netbios-ns",
+    where="host",
+    output="\n  hostname: FILESRV01\n  interfaces: \n    192.0.2.10",
+    inner='<elem key="hostname">FILESRV01</elem>\n<table key="interfaces">\n<elem>192.0.2.10</elem>\n</table>\n',
+)
+
+# ADV-5326 quake1-info
+spec(
+    "ADV-5326",
+    "positive-quake1-info-constructed.xml",
+    script="quake1-info",
+    port=26000,
+    proto="udp",
+    service="quake",
+    output="\n  server info exchange payload amplification: 59/12=4.916667\n  listen address: 192.0.2.10:26000\n  server name: lab server\n  level name: dm1\n  players: 0/8\n  protocol version: released (0x3)",
+    inner='<elem key="server_ratio">59/12=4.916667</elem>\n<elem key="listen_address">192.0.2.10:26000</elem>\n<elem key="server_name">lab server</elem>\n<elem key="level_name">dm1</elem>\n<elem key="players">0/8</elem>\n<elem key="protocol_version">released (0x3)</elem>\n',
+)
+spec(
+    "ADV-5326",
+    "negative-quake-port-silent-constructed.xml",
+    script="quake1-info",
+    port=26000,
+    proto="udp",
+    service="quake",
+    output=None,
+)
+
+# ADV-5327 telnet-encryption (returns "\n  Telnet server supports encryption" or "... does not support ...")
+spec(
+    "ADV-5327",
+    "positive-telnet-encryption-constructed.xml",
+    script="telnet-encryption",
+    port=23,
+    service="telnet",
+    output="\n  Telnet server supports encryption",
+)
+spec(
+    "ADV-5327",
+    "negative-telnet-no-encryption-constructed.xml",
+    script="telnet-encryption",
+    port=23,
+    service="telnet",
+    output="\n  Telnet server does not support encryption",
+)
+
+# ADV-5328 xmpp-info (output_table: name-handling line, info / pre_tls / post_tls from factor())
+spec(
+    "ADV-5328",
+    "positive-xmpp-plain-before-tls-constructed.xml",
+    script="xmpp-info",
+    port=5222,
+    service="jabber",
+    output="\n  Respects server name\n  info: \n    xmpp: \n      version: 1.0\n  pre_tls: \n    xmpp: \n    features: \n      TLS\n    auth_mechanisms: \n      PLAIN\n      SCRAM-SHA-1\n  post_tls: \n    xmpp: \n    auth_mechanisms: \n      SCRAM-SHA-1-PLUS",
+    inner='<elem>Respects server name</elem>\n<table key="info">\n<table key="xmpp">\n<elem key="version">1.0</elem>\n</table>\n</table>\n<table key="pre_tls">\n<table key="xmpp">\n</table>\n<table key="features">\n<elem>TLS</elem>\n</table>\n<table key="auth_mechanisms">\n<elem>PLAIN</elem>\n<elem>SCRAM-SHA-1</elem>\n</table>\n</table>\n<table key="post_tls">\n<table key="xmpp">\n</table>\n<table key="auth_mechanisms">\n<elem>SCRAM-SHA-1-PLUS</elem>\n</table>\n</table>\n',
+)
+spec(
+    "ADV-5328",
+    "negative-xmpp-auth-only-after-tls-constructed.xml",
+    script="xmpp-info",
+    port=5222,
+    service="jabber",
+    output="\n  Respects server name\n  info: \n    xmpp: \n      version: 1.0\n  pre_tls: \n    features: \n      TLS\n  post_tls: \n    auth_mechanisms: \n      PLAIN\n      SCRAM-SHA-1",
+    inner='<elem>Respects server name</elem>\n<table key="info">\n<table key="xmpp">\n<elem key="version">1.0</elem>\n</table>\n</table>\n<table key="pre_tls">\n<table key="features">\n<elem>TLS</elem>\n</table>\n</table>\n<table key="post_tls">\n<table key="auth_mechanisms">\n<elem>PLAIN</elem>\n<elem>SCRAM-SHA-1</elem>\n</table>\n</table>\n',
+)
+
+# ADV-5329 oracle-enum-users / domino-enum-users / ncp-enum-users
+spec(
+    "ADV-5329",
+    "positive-oracle-enum-users-constructed.xml",
+    script="oracle-enum-users",
+    port=1521,
+    service="oracle-tns",
+    output=fmt(["scott is a valid user account", "system is a valid user account"]),
+)
+spec(
+    "ADV-5329",
+    "positive-domino-enum-users-constructed.xml",
+    script="domino-enum-users",
+    port=1352,
+    service="lotusnotes",
+    output=fmt(
+        [
+            'User "admin" found, but no ID file could be downloaded',
+            'Successfully retrieved ID for "jdoe" (to store set the domino-enum-users.path argument)',
+        ]
+    ),
+)
+spec(
+    "ADV-5329",
+    "positive-ncp-enum-users-constructed.xml",
+    script="ncp-enum-users",
+    port=524,
+    service="ncp",
+    output=fmt(["CN=admin.O=example", "CN=jdoe.OU=finance.O=example"]),
+)
+spec(
+    "ADV-5329",
+    "negative-oracle-enum-users-patched-constructed.xml",
+    script="oracle-enum-users",
+    port=1521,
+    service="oracle-tns",
+    output=fmt(["Failed to find any valid user accounts"]),
+)
+spec(
+    "ADV-5329",
+    "negative-domino-enum-users-none-constructed.xml",
+    script="domino-enum-users",
+    port=1352,
+    service="lotusnotes",
+    output=fmt(["Guessed 40 usernames, none were found"]),
+)
+
+# ADV-5330 sip-enum-users (brute.lua output: Accounts, Statistics)
+spec(
+    "ADV-5330",
+    "positive-sip-enum-users-constructed.xml",
+    script="sip-enum-users",
+    port=5060,
+    proto="udp",
+    service="sip",
+    output=fmt(
+        [
+            "Accounts: ",
+            "  101: Auth required",
+            "  120: No auth",
+            "Statistics: ",
+            "  Performed 1000 guesses in 50 seconds, average tps: 20",
+        ]
+    ),
+)
+spec(
+    "ADV-5330",
+    "negative-sip-enum-users-none-constructed.xml",
+    script="sip-enum-users",
+    port=5060,
+    proto="udp",
+    service="sip",
+    output=None,
+)
+
+# ADV-5331 mysql-audit ("%s: %s => %s" per test)
+spec(
+    "ADV-5331",
+    "positive-mysql-audit-fail-constructed.xml",
+    script="mysql-audit",
+    port=3306,
+    service="mysql",
+    output=fmt(
+        [
+            "CIS MySQL Benchmarks v1.0.2",
+            "    4.4: Remove test database => PASS",
+            "    4.9: Wildcards in user hostname => FAIL",
+            "      The following users were found with wildcards in hostname",
+            "        root",
+            "    4.11: Anonymous account => PASS",
+        ]
+    ),
+)
+spec(
+    "ADV-5331",
+    "negative-mysql-audit-all-pass-constructed.xml",
+    script="mysql-audit",
+    port=3306,
+    service="mysql",
+    output=fmt(
+        [
+            "CIS MySQL Benchmarks v1.0.2",
+            "    4.4: Remove test database => PASS",
+            "    4.9: Wildcards in user hostname => PASS",
+            "    4.10: No blank passwords => PASS",
+            "    4.11: Anonymous account => PASS",
+            "    4.1: Supported version of MySQL => REVIEW",
+            "      Version: 10.11.6-MariaDB-0+deb12u1",
+        ]
+    ),
+)
+
+
 if __name__ == "__main__":
     for entry, files in SPECS.items():
         for name, kw in files.items():
