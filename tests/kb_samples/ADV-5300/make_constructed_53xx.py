@@ -732,15 +732,6 @@ spec(
 )
 spec(
     "ADV-5322",
-    "positive-socks-auth-info-none-constructed.xml",
-    script="socks-auth-info",
-    port=1080,
-    service="socks5",
-    output="\n  No authentication\n  Username and password",
-    inner='<table>\n<elem key="method">0</elem>\n<elem key="name">No authentication</elem>\n</table>\n<table>\n<elem key="method">2</elem>\n<elem key="name">Username and password</elem>\n</table>\n',
-)
-spec(
-    "ADV-5322",
     "negative-socks-auth-info-password-constructed.xml",
     script="socks-auth-info",
     port=1080,
