@@ -944,43 +944,6 @@ spec(
     output=None,
 )
 
-# ADV-5331 mysql-audit ("%s: %s => %s" per test)
-spec(
-    "ADV-5331",
-    "positive-mysql-audit-fail-constructed.xml",
-    script="mysql-audit",
-    port=3306,
-    service="mysql",
-    output=fmt(
-        [
-            "CIS MySQL Benchmarks v1.0.2",
-            "    4.4: Remove test database => PASS",
-            "    4.9: Wildcards in user hostname => FAIL",
-            "      The following users were found with wildcards in hostname",
-            "        root",
-            "    4.11: Anonymous account => PASS",
-        ]
-    ),
-)
-spec(
-    "ADV-5331",
-    "negative-mysql-audit-all-pass-constructed.xml",
-    script="mysql-audit",
-    port=3306,
-    service="mysql",
-    output=fmt(
-        [
-            "CIS MySQL Benchmarks v1.0.2",
-            "    4.4: Remove test database => PASS",
-            "    4.9: Wildcards in user hostname => PASS",
-            "    4.10: No blank passwords => PASS",
-            "    4.11: Anonymous account => PASS",
-            "    4.1: Supported version of MySQL => REVIEW",
-            "      Version: 10.11.6-MariaDB-0+deb12u1",
-        ]
-    ),
-)
-
 
 if __name__ == "__main__":
     for entry, files in SPECS.items():
