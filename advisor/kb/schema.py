@@ -28,6 +28,7 @@ TARGETS = (
     "redis",
     "samba-global",
     "snmpd",
+    "exim",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

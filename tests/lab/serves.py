@@ -148,13 +148,13 @@ def assert_imap_login(
         imap = imaplib.IMAP4(LOOPBACK, port, timeout=20)
     try:
         if not implicit_tls:
-            typ, data = imap.starttls(ssl_context=ctx)
-            assert typ == "OK", f"port {port}: STARTTLS answered {typ} {data!r}"
+            started = imap.starttls(ssl_context=ctx)
+            assert started[0] == "OK", f"port {port}: STARTTLS answered {started!r}"
         assert isinstance(imap.sock, ssl.SSLSocket), f"port {port}: not encrypted"
-        typ, data = imap.login(user, password)
-        assert typ == "OK", f"port {port}: LOGIN answered {typ} {data!r}"
-        typ, data = imap.select("INBOX")
-        assert typ == "OK", f"port {port}: SELECT INBOX answered {typ} {data!r}"
+        login = imap.login(user, password)
+        assert login[0] == "OK", f"port {port}: LOGIN answered {login!r}"
+        selected = imap.select("INBOX")
+        assert selected[0] == "OK", f"port {port}: SELECT INBOX answered {selected!r}"
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             imap.logout()
