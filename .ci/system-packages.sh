@@ -56,6 +56,24 @@ PACKAGES=(
   squid
   bind9
   bind9-utils
+  # Exim lab (tests/lab/servers_exim.py): exim4-daemon-heavy conflicts with postfix as the
+  # system MTA, so it is unpacked into /opt/exim4 below, not installed; these are the shared
+  # libraries its binary needs.
+  libdb5.3
+  libgnutls30
+  libgnutls-dane0
+  libidn12
+  libidn2-0
+  libldap-2.5-0
+  libmariadb3
+  libnsl2
+  libpam0g
+  libpcre2-8-0
+  libperl5.36
+  libpq5
+  libsasl2-2
+  libspf2-2
+  libsqlite3-0
 )
 
 # Without systemd (containers, CI), package scripts must not try to start services.
@@ -82,6 +100,26 @@ apt-get install -y --no-install-recommends \
   -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
   "${PACKAGES[@]}"
 
+# Exim without installing it (it would remove postfix): download the Debian packages and
+# unpack them into /opt/exim4 (the lab runs /opt/exim4/usr/sbin/exim4 -C its own config).
+# Exim's binary has its user compiled in: create Debian-exim as the package would. Idempotent.
+EXIM_ROOT=/opt/exim4
+if [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ]; then
+  exim_dl=$(mktemp -d)
+  chmod 0755 "$exim_dl"
+  chown _apt "$exim_dl" 2>/dev/null || true  # apt-get download as _apt (no warning)
+  (cd "$exim_dl" && apt-get download exim4-daemon-heavy exim4-base exim4-config)
+  mkdir -p "$EXIM_ROOT"
+  for deb in "$exim_dl"/*.deb; do
+    dpkg-deb -x "$deb" "$EXIM_ROOT"
+  done
+  rm -rf "$exim_dl"
+fi
+if ! getent passwd Debian-exim >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin Debian-exim
+fi
+
 # On a host where the packages started their services anyway, stop them: tests use their own
 # instances and standard ports must stay free. Ignore failures (no systemd, not running).
 for svc in postfix dovecot nginx ssh smbd nmbd snmpd vsftpd redis-server; do
@@ -104,3 +142,4 @@ postconf -d mail_version 2>/dev/null || true
 dovecot --version
 nginx -v 2>&1
 openssl version
+"$EXIM_ROOT/usr/sbin/exim4" -C /dev/null -bV 2>/dev/null | head -n1

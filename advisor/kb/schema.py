@@ -37,6 +37,7 @@ TARGETS = (
     "tomcat-connector",
     "squid",
     "bind-options",
+    "exim",
     "none",
 )
 #: Why a fix cannot be proven on Debian 12's own packages: the closed list the proof matrix and

@@ -260,6 +260,7 @@ local     unix  -       n       n       -       -       local
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+virtual   unix  -       n       n       -       -       virtual
 """
 
 #: logical port -> (label, -o overrides, tls mode, starttls, nmap service), as Ubuntu's master.cf.
@@ -282,6 +283,9 @@ _POSTFIX_LISTENERS: dict[int, tuple[str, list[str], TLSMode, StartTLS | None, st
     ),
 }
 _STANDARD_SERVICE_NAME = {25: "smtp", 465: "submissions", 587: "submission"}
+#: The domain of the lab mailbox Postfix delivers to (virtual(8)), and the mailbox owner (nobody).
+MAILBOX_DOMAIN = "mailbox.example.test"
+MAILBOX_UID = 65534
 
 
 class PostfixServer(LabServer):
@@ -346,6 +350,15 @@ class PostfixServer(LabServer):
         return self.root / "log" / "postfix.log"
 
     @property
+    def mailbox_address(self) -> str:
+        """A mailbox this Postfix delivers itself (virtual(8), maildir :attr:`maildir`)."""
+        return f"lab@{MAILBOX_DOMAIN}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.root / "mailboxes" / "lab"
+
+    @property
     def pid(self) -> int | None:
         return read_pidfile(self.queue_dir / "pid" / "master.pid")
 
@@ -355,11 +368,13 @@ class PostfixServer(LabServer):
 
     # -- configuration -------------------------------------------------------------------------
     def _write_initial_config(self) -> None:
-        for sub in ("etc", "spool", "data", "log"):
+        for sub in ("etc", "spool", "data", "log", "mailboxes"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
             (self.root / sub).chmod(0o755)
         postfix_user = pwd.getpwnam("postfix")
         os.chown(self.root / "data", postfix_user.pw_uid, postfix_user.pw_gid)
+        if os.geteuid() == 0:
+            os.chown(self.root / "mailboxes", MAILBOX_UID, MAILBOX_UID)
         main = {
             "compatibility_level": "3.6",
             "myhostname": self.hostname,
@@ -380,6 +395,12 @@ class PostfixServer(LabServer):
             "smtpd_tls_cert_file": str(self.cert.cert),
             "smtpd_tls_key_file": str(self.cert.key),
             "smtpd_tls_security_level": "may",
+            # the "still serves" check's mailbox (tests/lab/serves.py): lab@MAILBOX_DOMAIN
+            "virtual_mailbox_domains": MAILBOX_DOMAIN,
+            "virtual_mailbox_base": str(self.root / "mailboxes"),
+            "virtual_mailbox_maps": f"inline:{{ {self.mailbox_address}=lab/ }}",
+            "virtual_uid_maps": f"static:{MAILBOX_UID}",
+            "virtual_gid_maps": f"static:{MAILBOX_UID}",
         }
         main.update(self._extra_main)
         self.main_cf.write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
@@ -518,10 +539,12 @@ class DovecotServer(LabServer):
             self.baseline["ssl_dh"] = f"<{DEBIAN_DOVECOT_DH}"
         self.baseline.update(settings or {})
         self.settings: dict[str, str] = dict(self.baseline)
-        for sub in ("run", "state", "log", "mail"):
+        for sub in ("run", "state", "log", "mail", "mail/lab"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
             (self.root / sub).chmod(0o755)
-        # user:password:uid:gid:gecos:home (a login is never needed by the tests)
+        if os.geteuid() == 0:  # the lab user's mailbox (uid 65534), for logins that open it
+            os.chown(self.root / "mail" / "lab", MAILBOX_UID, MAILBOX_UID)
+        # user:password:uid:gid:gecos:home (tests/lab/serves.py logs in with it)
         (self.root / "passwd").write_text(f"lab:{{PLAIN}}lab:65534:65534::{self.root}/mail/lab\n")
         self._write_config()
 

@@ -1,6 +1,8 @@
 """Proof suite: every fix a knowledge entry gives for software we can run here is applied, as
-the entry states it, to a real server; nmap must stop reporting the finding, and a normal TLS
-client must still connect. Changes the entries list as *not* fixing the finding must leave it.
+the entry states it, to a real server; nmap must stop reporting the finding, and the service
+must still serve a normal client on every port (tests/lab/serves.py: a message delivered over
+SMTP with STARTTLS or implicit TLS, an IMAP or POP3 login over TLS, an HTTPS page). Changes the
+entries list as *not* fixing the finding must leave it.
 
 For each case: start the server in a vulnerable configuration, scan it with nmap (-oX), check
 that ``advisor explain`` reports the entry with fixes for that software; then for each fix of
@@ -32,6 +34,7 @@ from advisor.kb.versions import parse_version
 from tests.lab.common import dh_fixture
 from tests.lab.nmap import run_nmap
 from tests.lab.servers import LabServer
+from tests.lab.serves import assert_http_ok, assert_mail_serves
 from tests.lab.tls import handshake
 from tests.proof.conftest import ProofLog, Row
 
@@ -56,6 +59,7 @@ class Case:
 
 DHE_CIPHERS = "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0"
 LEGACY = "HIGH:!aNULL:!MD5:@SECLEVEL=0"
+
 
 CASES = [
     # Postfix offers anonymous DH by default (lab-notes: "none (defaults)" is vuln on every port).
@@ -117,6 +121,77 @@ CASES = [
         )
         for entry in ("ADV-1032", "ADV-1033")
     ),
+    # A 1024-bit DH file: OpenSSL 3 loads it only at security level 0 (Postfix's own cipher
+    # list, without anonymous suites, which OpenSSL's automatic choice gives 1024 bits anyway).
+    *(
+        Case(
+            entry,
+            "postfix",
+            {"smtpd_tls_dh1024_param_file": "{dh1024}", "tls_medium_cipherlist": LEGACY},
+            "postfix-main",
+            (25, 465, 587),
+            script,
+        )
+        for entry, script in (("ADV-1002", "ssl-dh-params"), ("ADV-1019", "ssl-enum-ciphers"))
+    ),
+    Case(
+        "ADV-1019",
+        "dovecot",
+        {"ssl_cipher_list": "ALL:!aNULL:@SECLEVEL=0", "ssl_dh": "<{dh1024}"},
+        "dovecot",
+        (993, 143),
+        "ssl-enum-ciphers",
+    ),
+    # A 2048-bit DH file made with -dsaparam (not a safe prime). Postfix 3.7 with OpenSSL 3
+    # decodes only PKCS#3 "DH PARAMETERS" (what OpenSSL 1.1 wrote), not X9.42: the same group
+    # re-encoded.
+    Case(
+        "ADV-1003",
+        "postfix",
+        {"smtpd_tls_dh1024_param_file": "{dh2048_dsa_pkcs3}"},
+        "postfix-main",
+        (25, 465, 587),
+    ),
+    Case("ADV-1003", "dovecot", {"ssl_dh": "<{dh2048_dsa}"}, "dovecot", (993, 143)),
+    # Anonymous suites: Postfix's default on every port; Dovecot with ssl_cipher_list = ALL.
+    Case("ADV-1016", "postfix", {}, "postfix-main", (25, 465, 587), "ssl-enum-ciphers"),
+    Case(
+        "ADV-1016",
+        "dovecot",
+        {"ssl_cipher_list": "ALL:@SECLEVEL=0"},
+        "dovecot",
+        (993, 143),
+        "ssl-enum-ciphers",
+    ),
+    # No forward secrecy: ECDHE and DHE excluded (Postfix 3.6+ ignores smtpd_tls_eecdh_grade =
+    # none), static RSA only (Dovecot).
+    Case(
+        "ADV-1020",
+        "postfix",
+        {"smtpd_tls_exclude_ciphers": "aNULL, kECDHE, kDHE"},
+        "postfix-main",
+        (25, 465, 587),
+        "ssl-enum-ciphers",
+    ),
+    Case(
+        "ADV-1020",
+        "dovecot",
+        {"ssl_cipher_list": "kRSA:!aNULL:!eNULL"},
+        "dovecot",
+        (993, 143),
+        "ssl-enum-ciphers",
+    ),
+    # Grade F from the anonymous suites (Postfix's default; Dovecot with ALL).
+    # (the Postfix fix is for the mandatory-TLS ports only)
+    Case("ADV-1021", "postfix", {}, "postfix-main", (465, 587), "ssl-enum-ciphers"),
+    Case(
+        "ADV-1021",
+        "dovecot",
+        {"ssl_cipher_list": "ALL:@SECLEVEL=0"},
+        "dovecot",
+        (993, 143),
+        "ssl-enum-ciphers",
+    ),
 ]
 
 
@@ -125,6 +200,7 @@ def _fixtures() -> dict[str, str]:
         "dh1024": str(dh_fixture("dh1024.pem")),
         "dh2048": str(dh_fixture("dh2048.pem")),
         "dh2048_dsa": str(dh_fixture("dh2048-dsa.pem")),
+        "dh2048_dsa_pkcs3": str(dh_fixture("dh2048-dsa-pkcs3.pem")),
     }
 
 
@@ -226,6 +302,20 @@ def _apply(
     server.restart()
 
 
+def _still_serves(server: LabServer) -> str:
+    """Every port of the server still does its job after the fix, with a normal TLS client
+    (tests/lab/serves.py): mail delivered (Postfix), IMAP/POP3 login (Dovecot), page served
+    (nginx). Returns what was checked, for the proof log."""
+    done = []
+    for logical in sorted(server.listeners):
+        if server.kind == "nginx":
+            assert_http_ok(server.port(logical), tls=True)
+            done.append(f"{logical} HTTPS GET 200")
+        else:
+            done.append(f"{logical} {assert_mail_serves(server, logical)}")
+    return "; ".join(done)
+
+
 def _vulnerable(server: LabServer, case: Case) -> None:
     server.reset()
     if case.vulnerable:
@@ -268,6 +358,7 @@ def test_fix_is_proven(
             lst = server.listener(logical)
             hs = handshake(lst.port, starttls=lst.starttls)
             assert hs.ok, f"fix {fix.title!r} broke TLS on {logical}: {hs.output[-500:]}"
+        serves = _still_serves(server)
         proof_log.add(
             Row(
                 case.entry,
@@ -276,7 +367,8 @@ def test_fix_is_proven(
                 fix.title,
                 ports,
                 "proven",
-                f"nmap {case.script} reported it before and not after; openssl s_client handshake OK",
+                f"nmap {case.script} reported it before and not after; openssl s_client "
+                f"handshake OK; still serves: {serves}",
             )
         )
 
