@@ -38,10 +38,13 @@ TEXT_KEYS = ("title", "severity_reason", "summary", "meaning", "why", "detection
 LIST_KEYS = {
     "severity_context": ("reason",),
     "false_positives": ("note",),
-    "fixes": ("title", "notes"),
-    "not_fixes": ("why",),
+    "fixes": ("title", "notes", "scope"),
+    "not_fixes": ("why", "change"),
     "verify": ("expect",),
+    "references": ("title",),
 }
+#: Optional fields (half prose, half literal): an overlay may leave them in English.
+OPTIONAL = {("fixes", "scope"), ("not_fixes", "change"), ("references", "title")}
 
 MOTIVATING = ROOT / "samples" / "motivating-case" / "scan.xml"
 KIS = CORPUS / "kis__tlsnmap-test_ssl-dh-params_ssl-enum-ciphers_7.70.xml"
@@ -205,6 +208,8 @@ def _fully_translated(entry: Any, data: dict[str, Any]) -> bool:
             entry.severity.context if key == "severity_context" else getattr(entry, key)
         ):
             for sub in subs:
+                if (key, sub) in OPTIONAL:
+                    continue
                 if str(getattr(en_item, sub) or "").strip() and not (
                     i < len(items) and str(items[i].get(sub, "")).strip()
                 ):
