@@ -243,7 +243,11 @@ def _choose_fixes(
             else "any software"
         )
         if fix.versions.is_any:
-            parts: tuple[Msg, ...] = (msg("applies_any", software=name),)
+            parts: tuple[Msg, ...] = (
+                (msg("applies_generic"),)
+                if fix.software in ("generic", "vendor")
+                else (msg("applies_any", software=name),)
+            )
         elif version is not None:
             if not fix.versions.contains(version):
                 continue

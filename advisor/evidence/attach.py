@@ -291,9 +291,12 @@ class EndpointView:
             for name, value, source in current:
                 if name not in shown:
                     shown.add(name)
-                    shown_value = Code(value) if value else "(empty)"
                     notes.append(
-                        (msg("note_now", name=Code(name), value=shown_value, source=source),)
+                        (
+                            msg("note_now", name=Code(name), value=Code(value), source=source)
+                            if value
+                            else msg("note_now_empty", name=Code(name), source=source),
+                        )
                     )
             if applied:
                 chosen = replace(

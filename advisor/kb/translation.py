@@ -26,7 +26,6 @@ import re
 import sys
 import tomllib
 from pathlib import Path
-
 from typing import Any
 
 from advisor.kb.schema import Entry
