@@ -91,12 +91,24 @@ def test_every_entry_renders_in_japanese(entry_id: str) -> None:
     assert section is not None, f"{entry_id}: {sample.name} gave no section of the entry"
     assert MARKER not in section, f"{entry_id}: English fallback in the Japanese report"
     assert "### どういう意味か" in section
+    # Reference titles name documents (most are English); everything above them is Japanese.
+    body = section.split("### 参考資料")[0]
+    assert english_runs(body) == [], f"{entry_id}: English sentences in the Japanese report"
 
 
 # -- the seed, in Japanese -----------------------------------------------------------------
 
 #: Names that stay as they are in Japanese text (software, protocols, products).
-PRODUCT_NAMES = ("Let's Encrypt", "Oh My Zsh", "Microsoft Exchange", "Windows Server")
+PRODUCT_NAMES = (
+    "Let's Encrypt",
+    "Oh My Zsh",
+    "Microsoft Exchange",
+    "Windows Server",
+    "Intel Active Management Technology",
+    "Cisco Webex Meetings Desktop App",
+    "Default Domain Controllers Policy",  # the name of a Group Policy object Windows creates
+    "Microsoft SQL Server",
+)
 _WORD = r"[A-Za-z][A-Za-z0-9.+/'_-]*"
 _ENGLISH_RUN = re.compile(rf"{_WORD}(?:[ ,:;()]+{_WORD}){{3,}}")
 
@@ -106,7 +118,7 @@ def english_runs(markdown: str) -> list[str]:
     is taken out: fenced blocks, code spans, link targets and bare URLs, nmap's strings quoted
     in 「」 and product names."""
     text = re.sub(r"^([ \t]*)(`{3,})[a-z]*\n.*?\n\1\2$", "", markdown, flags=re.M | re.S)
-    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"`[^`]*`", "", text)  # a code span may wrap onto the next line
     text = re.sub(r"\]\([^)]*\)", "]", text)
     text = re.sub(r"https?://\S+", "", text)
     text = re.sub(r"「[^」]*」", "", text)
@@ -139,3 +151,16 @@ def test_seed_in_japanese_has_no_english_sentence(extra: tuple[str, ...]) -> Non
     assert MARKER not in ja
     assert "Anonymous Diffie-Hellman Key Exchange MitM Vulnerability" in ja  # nmap's own title
     assert english_runs(ja) == []
+
+
+def test_shared_scope_translations_are_of_english_values_in_use(kb: KnowledgeBase) -> None:
+    """``advisor/locales/scope/ja.toml`` is keyed by English scopes: a key no entry uses any
+    more (its English changed) is a stale translation."""
+    import tomllib
+
+    with (ROOT / "advisor" / "locales" / "scope" / "ja.toml").open("rb") as fh:
+        table = tomllib.load(fh)
+    used = {fix.scope for entry in kb for fix in entry.fixes}
+    assert table, "no shared scope translations"
+    assert sorted(set(table) - used) == []
+    assert all(isinstance(v, str) and v.strip() for v in table.values())

@@ -114,12 +114,15 @@ def _unknown_severity(finding: Finding) -> tuple[str, str]:
     return "info", "free-form script output that advisor has no entry for"
 
 
-def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str]:
-    """Version-based lookups: the band of the highest CVSS score among the rows."""
+def _cvss_severity(
+    finding: Finding, level: str, reason: str
+) -> tuple[str, str, tuple[Msg, ...]]:
+    """Version-based lookups: the band of the highest CVSS score among the rows (and the
+    reason as messages, empty when it is the entry's own)."""
     try:
         top = float(finding.detail("max_cvss") or "")
     except ValueError:
-        return level, reason
+        return level, reason, ()
     band = (
         "critical"
         if top >= 9.0
@@ -133,11 +136,8 @@ def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str]
     )
     rows = finding.detail("rows") or "?"
     exploits = finding.detail("exploits") or "0"
-    return band, (
-        f"The highest CVSS score among the {rows} known vulnerabilities for this version is "
-        f"{top:.1f} (bands: 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0+ critical); "
-        f"{exploits} have public exploits. Version-based: check for backported fixes first."
-    )
+    parts = (msg("sev_cvss", rows=rows, top=f"{top:.1f}", exploits=exploits),)
+    return band, english(parts), parts
 
 
 def default_service_name(port: int | None, version: tuple[int, ...] | None) -> str:
@@ -490,18 +490,18 @@ def _advise(
         level, reason = _unknown_severity(finding)
         return Advice(finding, result.verdict, entry, level, reason, mode, identity), ()
     level, reason = entry.severity.level, entry.severity.reason
+    severity_parts: tuple[Msg, ...] = ()
     if finding.kind is Kind.VULNERS:
-        level, reason = _cvss_severity(finding, level, reason)
+        level, reason, severity_parts = _cvss_severity(finding, level, reason)
     for rule in entry.severity.context:
         if _holds(rule.when, finding, mode, identity):
-            level, reason = rule.level, rule.reason
+            level, reason, severity_parts = rule.level, rule.reason, ()
             break
     fps: tuple[Note, ...] = tuple(
         fill_text(fp.note, finding, identity)
         for fp in entry.false_positives
         if _holds(fp.when, finding, mode, identity)
     )
-    severity_parts: tuple[Msg, ...] = ()
     if identity.honeypot and entry.category != "meta":
         strong = identity.strong_honeypot
         lowered = strong and severity_rank(level) > severity_rank(HONEYPOT_SEVERITY)
