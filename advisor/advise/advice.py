@@ -100,23 +100,22 @@ def _holds(cond: Condition, finding: Finding, mode: str | None, identity: Identi
     return True
 
 
-def _unknown_severity(finding: Finding) -> tuple[str, str]:
+def _unknown_severity(finding: Finding) -> tuple[str, Msg]:
+    """Severity of a finding no entry explains, and why (a message)."""
     if finding.kind is Kind.VULNS:
         if finding.state in (EXPLOITABLE,):
-            return "high", "nmap exploited it; advisor has no entry yet to size the risk"
+            return "high", msg("sev_unknown_exploited")
         if finding.state in (DOS,):
-            return "medium", "nmap reports a denial of service; advisor has no entry yet"
+            return "medium", msg("sev_unknown_dos")
         if finding.state == LIKELY_VULNERABLE:
-            return "low", "nmap reports LIKELY VULNERABLE; advisor has no entry yet"
+            return "low", msg("sev_unknown_likely")
         if finding.state == UNKNOWN_STATE:
-            return "info", "nmap could not test it"
-        return "medium", "nmap reports VULNERABLE; advisor has no entry yet to size the risk"
-    return "info", "free-form script output that advisor has no entry for"
+            return "info", msg("sev_unknown_untested")
+        return "medium", msg("sev_unknown_vulnerable")
+    return "info", msg("sev_unknown_freeform")
 
 
-def _cvss_severity(
-    finding: Finding, level: str, reason: str
-) -> tuple[str, str, tuple[Msg, ...]]:
+def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str, tuple[Msg, ...]]:
     """Version-based lookups: the band of the highest CVSS score among the rows (and the
     reason as messages, empty when it is the entry's own)."""
     try:
@@ -487,8 +486,18 @@ def _advise(
     mode = tls_mode(finding.location.port, finding.location.service)
     entry = result.entry
     if entry is None or result.verdict is not Verdict.MATCHED:
-        level, reason = _unknown_severity(finding)
-        return Advice(finding, result.verdict, entry, level, reason, mode, identity), ()
+        level, why = _unknown_severity(finding)
+        advice = Advice(
+            finding,
+            result.verdict,
+            entry,
+            level,
+            english((why,)),
+            mode,
+            identity,
+            severity_parts=(why,),
+        )
+        return advice, ()
     level, reason = entry.severity.level, entry.severity.reason
     severity_parts: tuple[Msg, ...] = ()
     if finding.kind is Kind.VULNERS:

@@ -97,6 +97,8 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     view.notes = [n if isinstance(n, str) else cat.parts_md(n) for n in a.notes]
     view.tls = tls_text(a, cat)
     if entry is None:
+        if a.severity_parts:
+            view.severity_reason = cat.parts_md(a.severity_parts)
         return view
     if a.severity_reason == entry.severity.reason:
         view.severity_reason = cat.entry(entry, "severity_reason")
