@@ -164,3 +164,19 @@ def test_shared_scope_translations_are_of_english_values_in_use(kb: KnowledgeBas
     assert table, "no shared scope translations"
     assert sorted(set(table) - used) == []
     assert all(isinstance(v, str) and v.strip() for v in table.values())
+
+
+CORPUS_SCANS = sorted((ROOT / "tests" / "data" / "corpus").glob("*.xml")) + sorted(
+    (ROOT / "tests" / "data" / "text").glob("*.nmap")
+)
+
+
+@pytest.mark.parametrize("scan", CORPUS_SCANS, ids=lambda p: p.name)
+def test_real_scans_in_japanese_have_no_english_sentence(scan: Path) -> None:
+    """Real scans (the vendored corpus, captured text outputs) bring the fixed strings an entry
+    section does not: warnings, the summary, informational scripts, other script output,
+    findings without an entry. Reference lists name documents and are left out."""
+    report = _explain(str(scan), "--lang", "ja")
+    assert MARKER not in report
+    body = "\n".join(part.split("### 参考資料")[0] for part in report.split("\n---\n"))
+    assert english_runs(body) == [], scan.name
