@@ -9,6 +9,7 @@ are never translated.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,17 @@ SCOPES = LOCALES / "scope"
 
 def available_languages() -> list[str]:
     return sorted(p.stem for p in LOCALES.glob("*.toml"))
+
+
+#: Remarks advisor adds to a reference's title, and the message that says it in a language.
+_REFERENCE_REMARKS = (
+    (
+        re.compile(
+            r"^(?P<title>.+?)(?: \(|, |; )(?:the reference nmap gives|reference given by nmap)\)?$"
+        ),
+        "ref_given_by_nmap",
+    ),
+)
 
 
 @dataclass
@@ -118,7 +130,17 @@ class Catalog:
         return self.optional(entry, "fixes", index, "scope") or self.scopes.get(english, english)
 
     def reference_title(self, entry: Entry, index: int) -> str:
-        return self.optional(entry, "references", index, "title") or entry.references[index].title
+        """A reference's title: the overlay's translation, else the document's own title with
+        advisor's usual remark about it (``(reference given by nmap)``) translated."""
+        own = self.optional(entry, "references", index, "title")
+        if own is not None:
+            return own
+        title = entry.references[index].title
+        if self.lang != "en":
+            for pattern, key in _REFERENCE_REMARKS:
+                if m := pattern.match(title):
+                    return m["title"] + self.t(key)
+        return title
 
     def source(self, source: str) -> str:
         """The label of a clue's source (``ss``, ``config``, ``port``...) in this language."""

@@ -180,3 +180,21 @@ def test_real_scans_in_japanese_have_no_english_sentence(scan: Path) -> None:
     assert MARKER not in report
     body = "\n".join(part.split("### 参考資料")[0] for part in report.split("\n---\n"))
     assert english_runs(body) == [], scan.name
+
+
+def test_reference_remark_is_translated(kb: KnowledgeBase, ja: Catalog) -> None:
+    """A document keeps its own title; advisor's remark about it is said in Japanese."""
+    found = [
+        (entry, i)
+        for entry in kb
+        for i, ref in enumerate(entry.references)
+        if ref.title.endswith("(reference given by nmap)")
+    ]
+    assert found
+    for entry, i in found:
+        title = ja.reference_title(entry, i)
+        assert title.endswith("（nmap が示している参考資料）"), title
+        assert title.startswith(entry.references[i].title.split(" (")[0])
+    en = Catalog.load("en")
+    entry, i = found[0]
+    assert en.reference_title(entry, i) == entry.references[i].title
