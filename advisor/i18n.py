@@ -9,6 +9,7 @@ are never translated.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,24 @@ from advisor.kb.schema import Entry
 from advisor.messages import Msg, format_parts
 
 LOCALES = Path(__file__).parent / "locales"
+#: ``locales/scope/<lang>.toml``: where a fix lives (``scope``), keyed by the English value, for
+#: the values many entries share. An overlay's own ``fixes[i].scope`` comes first.
+SCOPES = LOCALES / "scope"
 
 
 def available_languages() -> list[str]:
     return sorted(p.stem for p in LOCALES.glob("*.toml"))
+
+
+#: Remarks advisor adds to a reference's title, and the message that says it in a language.
+_REFERENCE_REMARKS = (
+    (
+        re.compile(
+            r"^(?P<title>.+?)(?: \(|, |; )(?:the reference nmap gives|reference given by nmap)\)?$"
+        ),
+        "ref_given_by_nmap",
+    ),
+)
 
 
 @dataclass
@@ -32,6 +47,7 @@ class Catalog:
     english: dict[str, str] = field(default_factory=dict)
     overlays: dict[str, dict[str, Any]] = field(default_factory=dict)
     marker: str = "[EN]"
+    scopes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, lang: str = "en", knowledge: Path | None = None) -> Catalog:
@@ -50,7 +66,9 @@ class Catalog:
         for p in sorted(kdir.glob("ADV-*.toml")):
             with p.open("rb") as fh:
                 overlays[p.stem] = tomllib.load(fh)
-        return cls(lang, strings, english, overlays, strings.get("fallback_marker", "[EN]"))
+        scope_file = SCOPES / f"{lang}.toml"
+        scopes = _read(scope_file) if scope_file.exists() else {}
+        return cls(lang, strings, english, overlays, strings.get("fallback_marker", "[EN]"), scopes)
 
     # -- fixed strings -------------------------------------------------------------------
     def t(self, key: str, **values: object) -> str:
@@ -92,6 +110,42 @@ class Catalog:
         if isinstance(value, str) and value.strip():
             return value.strip()
         return f"{self.marker} {english}"
+
+    def optional(self, entry: Entry, key: str, index: int, sub: str) -> str | None:
+        """An optional overlay text (a fix's ``scope``, a not-fix's ``change``, a reference's
+        ``title``: see :data:`advisor.kb.translation.OPTIONAL`), or None when the overlay leaves
+        it in English. These are half literal, so English shows without the marker."""
+        if self.lang == "en":
+            return None
+        items = self.overlays.get(entry.id, {}).get(key)
+        if not isinstance(items, list) or index >= len(items) or not isinstance(items[index], dict):
+            return None
+        value = items[index].get(sub)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def scope(self, entry: Entry, index: int) -> str:
+        """Where fix ``index`` of ``entry`` lives, in this language: the overlay's text, the
+        locale's shared translation of the English value, or the English value."""
+        english = entry.fixes[index].scope or ""
+        return self.optional(entry, "fixes", index, "scope") or self.scopes.get(english, english)
+
+    def reference_title(self, entry: Entry, index: int) -> str:
+        """A reference's title: the overlay's translation, else the document's own title with
+        advisor's usual remark about it (``(reference given by nmap)``) translated."""
+        own = self.optional(entry, "references", index, "title")
+        if own is not None:
+            return own
+        title = entry.references[index].title
+        if self.lang != "en":
+            for pattern, key in _REFERENCE_REMARKS:
+                if m := pattern.match(title):
+                    return m["title"] + self.t(key)
+        return title
+
+    def source(self, source: str) -> str:
+        """The label of a clue's source (``ss``, ``config``, ``port``...) in this language."""
+        key = "src_" + source.strip("-").replace(" ", "_").replace("-", "_")
+        return self.t(key) if key in self.english else source
 
     def translated(self, entry: Entry) -> bool:
         return entry.id in self.overlays

@@ -100,26 +100,28 @@ def _holds(cond: Condition, finding: Finding, mode: str | None, identity: Identi
     return True
 
 
-def _unknown_severity(finding: Finding) -> tuple[str, str]:
+def _unknown_severity(finding: Finding) -> tuple[str, Msg]:
+    """Severity of a finding no entry explains, and why (a message)."""
     if finding.kind is Kind.VULNS:
         if finding.state in (EXPLOITABLE,):
-            return "high", "nmap exploited it; advisor has no entry yet to size the risk"
+            return "high", msg("sev_unknown_exploited")
         if finding.state in (DOS,):
-            return "medium", "nmap reports a denial of service; advisor has no entry yet"
+            return "medium", msg("sev_unknown_dos")
         if finding.state == LIKELY_VULNERABLE:
-            return "low", "nmap reports LIKELY VULNERABLE; advisor has no entry yet"
+            return "low", msg("sev_unknown_likely")
         if finding.state == UNKNOWN_STATE:
-            return "info", "nmap could not test it"
-        return "medium", "nmap reports VULNERABLE; advisor has no entry yet to size the risk"
-    return "info", "free-form script output that advisor has no entry for"
+            return "info", msg("sev_unknown_untested")
+        return "medium", msg("sev_unknown_vulnerable")
+    return "info", msg("sev_unknown_freeform")
 
 
-def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str]:
-    """Version-based lookups: the band of the highest CVSS score among the rows."""
+def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str, tuple[Msg, ...]]:
+    """Version-based lookups: the band of the highest CVSS score among the rows (and the
+    reason as messages, empty when it is the entry's own)."""
     try:
         top = float(finding.detail("max_cvss") or "")
     except ValueError:
-        return level, reason
+        return level, reason, ()
     band = (
         "critical"
         if top >= 9.0
@@ -133,11 +135,8 @@ def _cvss_severity(finding: Finding, level: str, reason: str) -> tuple[str, str]
     )
     rows = finding.detail("rows") or "?"
     exploits = finding.detail("exploits") or "0"
-    return band, (
-        f"The highest CVSS score among the {rows} known vulnerabilities for this version is "
-        f"{top:.1f} (bands: 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0+ critical); "
-        f"{exploits} have public exploits. Version-based: check for backported fixes first."
-    )
+    parts = (msg("sev_cvss", rows=rows, top=f"{top:.1f}", exploits=exploits),)
+    return band, english(parts), parts
 
 
 def default_service_name(port: int | None, version: tuple[int, ...] | None) -> str:
@@ -243,7 +242,11 @@ def _choose_fixes(
             else "any software"
         )
         if fix.versions.is_any:
-            parts: tuple[Msg, ...] = (msg("applies_any", software=name),)
+            parts: tuple[Msg, ...] = (
+                (msg("applies_generic"),)
+                if fix.software in ("generic", "vendor")
+                else (msg("applies_any", software=name),)
+            )
         elif version is not None:
             if not fix.versions.contains(version):
                 continue
@@ -495,21 +498,31 @@ def _advise(
     mode = tls_mode(finding.location.port, finding.location.service)
     entry = result.entry
     if entry is None or result.verdict is not Verdict.MATCHED:
-        level, reason = _unknown_severity(finding)
-        return Advice(finding, result.verdict, entry, level, reason, mode, identity), ()
+        level, why = _unknown_severity(finding)
+        advice = Advice(
+            finding,
+            result.verdict,
+            entry,
+            level,
+            english((why,)),
+            mode,
+            identity,
+            severity_parts=(why,),
+        )
+        return advice, ()
     level, reason = entry.severity.level, entry.severity.reason
+    severity_parts: tuple[Msg, ...] = ()
     if finding.kind is Kind.VULNERS:
-        level, reason = _cvss_severity(finding, level, reason)
+        level, reason, severity_parts = _cvss_severity(finding, level, reason)
     for rule in entry.severity.context:
         if _holds(rule.when, finding, mode, identity):
-            level, reason = rule.level, rule.reason
+            level, reason, severity_parts = rule.level, rule.reason, ()
             break
     fps: tuple[Note, ...] = tuple(
         fill_text(fp.note, finding, identity)
         for fp in entry.false_positives
         if _holds(fp.when, finding, mode, identity)
     )
-    severity_parts: tuple[Msg, ...] = ()
     if identity.honeypot and entry.category != "meta":
         strong = identity.strong_honeypot
         lowered = strong and severity_rank(level) > severity_rank(HONEYPOT_SEVERITY)

@@ -10,6 +10,7 @@ this machine.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from advisor.evidence.nginx import NginxConfig, parse_nginx
 from advisor.evidence.postfix import PostfixConfig, load_postfix
 from advisor.evidence.processes import describe_socket
 from advisor.findings.model import Finding
-from advisor.messages import Code, Seg, english, msg, text
+from advisor.messages import Code, Msg, Seg, english, msg, text
 
 #: File names recognised in an evidence folder, by what they hold.
 EVIDENCE_FILES: dict[str, tuple[str, ...]] = {
@@ -123,6 +124,23 @@ class EvidenceSet:
             for source in ev.sources:
                 lines.append(f"{ev.label}: {source}")
         return lines + self.notes
+
+
+_DEFAULT_SOURCE = re.compile(r"^default \(Postfix (?P<version>[^)]+)\)(?P<rest>; .*)?$")
+_MASTER_SOURCE = re.compile(r"^master\.cf -o on service (?P<service>\S+)$")
+
+
+def _source_parts(source: str) -> tuple[Msg, ...]:
+    """Where a setting's value comes from (:attr:`advisor.evidence.postfix.Effective.source`),
+    as messages: the usual forms translated, anything else as it is."""
+    if m := _DEFAULT_SOURCE.match(source):
+        rest = (text(m["rest"]),) if m["rest"] else ()
+        return (msg("src_default_postfix", version=m["version"]), *rest)
+    if source == "default":
+        return (msg("src_default"),)
+    if m := _MASTER_SOURCE.match(source):
+        return (msg("src_master_o", service=m["service"]),)
+    return (text(source),)
 
 
 def _is_local(address: str, local: frozenset[str]) -> bool:
@@ -291,10 +309,12 @@ class EndpointView:
             for name, value, source in current:
                 if name not in shown:
                     shown.add(name)
-                    shown_value = Code(value) if value else "(empty)"
-                    notes.append(
-                        (msg("note_now", name=Code(name), value=shown_value, source=source),)
+                    head = (
+                        msg("note_now_head", name=Code(name), value=Code(value))
+                        if value
+                        else msg("note_now_empty_head", name=Code(name))
                     )
+                    notes.append((head, *_source_parts(source), msg("note_now_tail")))
             if applied:
                 chosen = replace(
                     chosen,

@@ -43,6 +43,7 @@ _OVERLAY_KEYS = {
     "fixes",
     "not_fixes",
     "verify",
+    "references",
     DIGEST_KEY,
 }
 
@@ -141,7 +142,7 @@ def _check_overlays(kb: KnowledgeBase, root: Path) -> list[str]:
                 f"{rel}: no {DIGEST_KEY}: which English was translated is unknown "
                 f"(check the translation, then run {stamp_hint})"
             )
-        elif entry is not None and recorded != english_digest(entry):
+        elif entry is not None and recorded != english_digest(entry, data):
             problems.append(
                 f"{rel}: stale translation: entries/{entry.id}.toml changed since it was "
                 f"translated (update the translation, then run {stamp_hint})"

@@ -10,7 +10,11 @@ translation as stale until a translator has brought it up to date and stamped it
     python -m advisor.kb.translation stamp knowledge/i18n/ja/ADV-1001.toml
 
 Commands, configuration lines and settings are not part of the digest: they are never
-translated, so changing them leaves translations current.
+translated, so changing them leaves translations current. Three texts are only half prose and
+are optional in an overlay: where a fix lives (``fixes[i].scope``), the change that does not fix
+the finding (``not_fixes[i].change``) and a reference's title (``references[i].title``). They
+are part of the digest only where the overlay translates them, so an overlay that leaves them
+in English is not made stale by them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from advisor.kb.schema import Entry
 
@@ -29,8 +34,13 @@ DIGEST_KEY = "english_sha256"
 _DIGEST_LINE = re.compile(rf"^{DIGEST_KEY}\s*=.*\n?", re.MULTILINE)
 
 
-def english_texts(entry: Entry) -> list[tuple[str, str]]:
-    """Every translatable English text of ``entry`` as (field path, text), in a fixed order."""
+#: Optional overlay fields (list key, item key): in the digest only where an overlay has them.
+OPTIONAL = (("fixes", "scope"), ("not_fixes", "change"), ("references", "title"))
+
+
+def english_texts(entry: Entry, overlay: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """Every translatable English text of ``entry`` as (field path, text), in a fixed order;
+    with ``overlay`` (the translation's data) also the :data:`OPTIONAL` texts it translates."""
     texts = [
         ("title", entry.title),
         ("severity_reason", entry.severity.reason),
@@ -47,26 +57,42 @@ def english_texts(entry: Entry) -> list[tuple[str, str]]:
         texts += [(f"fixes[{i}].title", fix.title), (f"fixes[{i}].notes", fix.notes)]
     texts += [(f"not_fixes[{i}].why", nf.why) for i, nf in enumerate(entry.not_fixes)]
     texts += [(f"verify[{i}].expect", v.expect) for i, v in enumerate(entry.verify)]
+    for key, sub in OPTIONAL:
+        items = (overlay or {}).get(key)
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(getattr(entry, key)):
+            if i < len(items) and isinstance(items[i], dict) and str(items[i].get(sub, "")).strip():
+                texts.append((f"{key}[{i}].{sub}", str(getattr(item, sub, "") or "")))
     return [(path, (text or "").strip()) for path, text in texts]
 
 
-def english_digest(entry: Entry) -> str:
+def english_digest(entry: Entry, overlay: dict[str, Any] | None = None) -> str:
     """The SHA-256 (hex) of :func:`english_texts`, as an overlay's ``english_sha256``."""
-    data = json.dumps(english_texts(entry), ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(english_texts(entry, overlay), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def load_overlay(overlay: Path) -> dict[str, Any]:
+    with overlay.open("rb") as fh:
+        return tomllib.load(fh)
 
 
 def recorded_digest(overlay: Path) -> str | None:
     """The ``english_sha256`` an overlay file records, or None."""
-    with overlay.open("rb") as fh:
-        value = tomllib.load(fh).get(DIGEST_KEY)
+    value = load_overlay(overlay).get(DIGEST_KEY)
     return value if isinstance(value, str) else None
+
+
+def current(overlay: Path, entry: Entry) -> bool:
+    """Whether ``overlay`` records the digest of the English of ``entry`` as it is now."""
+    return recorded_digest(overlay) == english_digest(entry, load_overlay(overlay))
 
 
 def stamp(overlay: Path, entry: Entry) -> str:
     """Write the current English digest of ``entry`` into ``overlay`` (first key of the file,
     after any leading comment lines), replacing an older one. Returns the digest."""
-    digest = english_digest(entry)
+    digest = english_digest(entry, load_overlay(overlay))
     text = _DIGEST_LINE.sub("", overlay.read_text(encoding="utf-8"))
     lines = text.splitlines(keepends=True)
     at = 0
@@ -96,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.action == "stamp":
             print(f"{path}: {stamp(path, entry)}")
-        elif recorded_digest(path) != english_digest(entry):
+        elif not current(path, entry):
             stale += 1
             print(f"{path}: stale (English changed since it was translated)")
     return 1 if stale else 0

@@ -37,6 +37,11 @@ def markdown_html(text: str | None) -> Markup:
     return Markup(_md().render(text or ""))
 
 
+def markdown_inline(text: str | None) -> Markup:
+    """Trusted inline Markdown (one line of knowledge text) to HTML, without a paragraph."""
+    return Markup(_md().renderInline(text or ""))
+
+
 def chart(counts: dict[str, int], colours: dict[str, str], order: list[str]) -> dict[str, object]:
     """Bar geometry for the inline SVG severity chart."""
     total = max(counts.values(), default=0) or 1
@@ -60,6 +65,7 @@ def render_html(
 ) -> None:
     env = environment(autoescape=True)
     env.filters["md"] = markdown_html
+    env.filters["md_inline"] = markdown_inline
     env.filters["clean"] = neutralise
     template = env.get_template("report.html.j2")
     context = view.build(report, kb, catalog or Catalog.load("en"))

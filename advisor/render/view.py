@@ -9,6 +9,7 @@ template converts like the knowledge text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from advisor.kb.informational import load_informational
 from advisor.kb.proof import proof_status
 from advisor.messages import english, msg
 from advisor.model import describe_repairs
-from advisor.render.escape import md_text
+from advisor.render.escape import code, md_text
 from advisor.scan.text import PASTED_FRAGMENT
 
 #: Endpoints listed per variant in Markdown/HTML; the JSON output has all of them.
@@ -90,11 +91,14 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     shown = v.endpoints[:MAX_ENDPOINTS]
     view = VariantView(a, shown, len(v.endpoints) - len(shown), severity_reason=a.severity_reason)
     view.clues = [
-        (c.source, cat.parts_md(c.parts) if c.parts else md_text(c.text)) for c in a.identity.clues
+        (cat.source(c.source), cat.parts_md(c.parts) if c.parts else md_text(c.text))
+        for c in a.identity.clues
     ]
     view.notes = [n if isinstance(n, str) else cat.parts_md(n) for n in a.notes]
     view.tls = tls_text(a, cat)
     if entry is None:
+        if a.severity_parts:
+            view.severity_reason = cat.parts_md(a.severity_parts)
         return view
     if a.severity_reason == entry.severity.reason:
         view.severity_reason = cat.entry(entry, "severity_reason")
@@ -123,6 +127,7 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
                 "title": cat.entry(entry, "fixes", idx, "title"),
                 "notes": fill(cat.entry(entry, "fixes", idx, "notes")),
                 "fix": chosen.fix,
+                "scope": cat.scope(entry, idx),
                 "applies": cat.parts_md(chosen.applies_parts)
                 if chosen.applies_parts
                 else chosen.applies,
@@ -143,7 +148,12 @@ def _variant(v: Variant, cat: Catalog, proofs: dict[str, list[dict[str, str]]]) 
     for nf in a.not_fixes:
         idx = entry.not_fixes.index(nf)
         view.not_fixes.append(
-            {"change": nf.change, "why": fill(cat.entry(entry, "not_fixes", idx, "why"))}
+            {
+                "change": nf.change,
+                # a translated change is Markdown (its settings in code spans); English is literal
+                "change_md": cat.optional(entry, "not_fixes", idx, "change"),
+                "why": fill(cat.entry(entry, "not_fixes", idx, "why")),
+            }
         )
     expects = {v.expect: i for i, v in enumerate(entry.verify)}
     view.verify = [
@@ -163,7 +173,7 @@ def _group(
         for key in ("summary", "meaning", "why", "detection"):
             text[key] = cat.entry(entry, key)
         text["title"] = cat.entry(entry, "title")
-        refs = [(r.title, r.url) for r in entry.references]
+        refs = [(cat.reference_title(entry, i), r.url) for i, r in enumerate(entry.references)]
     variants = g.sorted_variants()
     return GroupView(
         group=g,
@@ -173,8 +183,21 @@ def _group(
         variants=[_variant(v, cat, proofs) for v in variants[:MAX_VARIANTS]],
         hidden_variants=variants[MAX_VARIANTS:],
         references=refs,
-        proven=proofs.get(entry.id, []) if entry else [],
+        proven=_proven(entry, cat, proofs) if entry else [],
     )
+
+
+def _proven(
+    entry: Any, cat: Catalog, proofs: dict[str, list[dict[str, str]]]
+) -> list[dict[str, str]]:
+    """The entry's proven fixes, each named by its title in the report's language."""
+    titles = {(f.software, f.title): i for i, f in enumerate(entry.fixes)}
+    out = []
+    for p in proofs.get(entry.id, []):
+        idx = titles.get((p["software"], p["fix"]))
+        fix = cat.entry(entry, "fixes", idx, "title") if idx is not None else p["fix"]
+        out.append({**p, "fix": fix})
+    return out
 
 
 def evidence_commands(report: Report, cat: Catalog) -> tuple[list[tuple[str, str]], str]:
@@ -228,6 +251,32 @@ def informational_views(rows: list[InformationalScript], cat: Catalog) -> list[I
     return out
 
 
+_EV_READ = re.compile(r"^(?P<label>[^:`]+): read (?P<path>.+?)(?: \((?P<kind>[a-z_]+)\))?$")
+_EV_RAN = re.compile(r"^(?P<label>[^:`]+): ran `(?P<command>[^`]+)`$")
+_EV_SKIPPED = re.compile(r"^(?P<label>[^:`]+): `(?P<command>[^`]+)`: not installed here, skipped$")
+
+
+def evidence_line(line: str, cat: Catalog) -> str:
+    """A line of the evidence section (advisor.evidence, English) in the report's language:
+    the files read and the commands run; any other line as it is."""
+    if cat.lang == "en":
+        return line
+
+    def label(name: str) -> str:
+        return cat.t("ev_label_scanned") if name == "the scanned host" else code(name)
+
+    if m := _EV_READ.match(line):
+        path = code(m["path"])
+        if m["kind"]:
+            return cat.t("ev_read_kind", label=label(m["label"]), path=path, kind=m["kind"])
+        return cat.t("ev_read", label=label(m["label"]), path=path)
+    if m := _EV_RAN.match(line):
+        return cat.t("ev_ran", label=label(m["label"]), command=code(m["command"]))
+    if m := _EV_SKIPPED.match(line):
+        return cat.t("ev_not_installed", label=label(m["label"]), command=code(m["command"]))
+    return line
+
+
 def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
     """Everything the templates need, as one context dict."""
     groups = report.sorted_groups()
@@ -266,6 +315,8 @@ def build(report: Report, kb: KnowledgeBase, cat: Catalog) -> dict[str, Any]:
         "unknown": unknown,
         "informational": informational_views(informational, cat),
         "t": cat.t,
+        "evidence": [evidence_line(line, cat) for line in report.evidence],
+        "entry_title": lambda entry: cat.entry(entry, "title"),
         "lang": cat.lang,
         "rank": severity_rank,
         "max_endpoints": MAX_ENDPOINTS,
