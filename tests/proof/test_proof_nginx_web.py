@@ -27,9 +27,9 @@ Liberties taken with the entries, all in the harness and none in what is applied
   misconfiguration of internal servers); ``absolute_redirect off`` removes the host from every
   redirect nginx makes, whichever name it would have used.
 
-PHP (ADV-3005, 3006, 3109, target ``php-ini``): advisor offers the fixes of the server program
-on the port (nginx here) and, when the entry has some for it, not PHP's; the PHP proofs check
-that the entry is reported and that its PHP fix removes it, not which fixes are offered.
+PHP (ADV-3005, 3006, 3109, target ``php-ini``): on a port nmap identified as nginx, advisor
+offers nginx's fixes first and then those of the application behind it (PHP's); the PHP proofs
+check that PHP's fix is offered and that it removes the finding.
 
 Certificates (ADV-1017, 1050-1053): the nginx fix (``ssl_certificate`` and
 ``ssl_certificate_key`` at the new files) is applied to nginx with the paths of a new
@@ -353,10 +353,7 @@ def _prove(
     _vulnerable(server, case)
     before = _scan(server, case, "before", tmp)
     assert port in _flagged(before, entry.id), f"{entry.id}: vulnerable state not reported"
-    if case.software != "php":
-        # advisor offers the fixes of the server on the port; PHP's are not offered on a
-        # port nginx answers when the entry has nginx fixes (see the module docstring)
-        assert case.software in _offered(before, entry.id), f"{entry.id}: no {case.software} fix"
+    assert case.software in _offered(before, entry.id), f"{entry.id}: no {case.software} fix"
 
     fixes = _fixes(entry, case.software, parse_version(version) or ())
     assert fixes, f"{entry.id} has no {case.software} fix with settings for {version}"
