@@ -294,8 +294,10 @@ def ranked_fixes(fixes: tuple[Fix, ...], identity: Identity) -> Ranked:
       :mod:`advisor.advise.identification`) whose software is not identified: the firmware
       fix first, then the fixes for any software (generic, libraries), then, unless -sV
       named the product, the fixes of the servers usually on the port, with a remark.
-    - otherwise the fixes of the software usually on the port and the generic ones; with
-      nothing known at all, every fix.
+    - otherwise the fixes of the software usually on the port, of applications that run
+      behind any server (PHP), and the generic ones; with nothing known at all, every fix.
+    - applications (PHP behind nginx) are never ruled out by identifying the server: their
+      fixes follow the server's own.
     """
     vocab = vocabulary()
     known = identity.software
@@ -333,7 +335,7 @@ def ranked_fixes(fixes: tuple[Fix, ...], identity: Identity) -> Ranked:
         return _first(apps) + _first(servers, remark) + _first(vendor)
     candidates = _of(fixes, identity.candidates)
     if candidates:
-        return _first(candidates + generic)
+        return _first(candidates + [f for f in fixes if _is_application(f, vocab)] + generic)
     return _first(generic or list(fixes))
 
 
