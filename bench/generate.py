@@ -808,8 +808,12 @@ DH_SUITES = (
 VERSIONS = {
     "OpenSSH 7.4": ("7.2p2", "7.3", "7.4", "7.5", "7.6p1", "7.7", "7.9"),
     "OpenSSH 8.2p1 Ubuntu 4ubuntu0.9": tuple(f"8.2p1 Ubuntu 4ubuntu0.{i}" for i in range(1, 12)),
-    "OpenSSH 8.4p1 Debian 5+deb11u3": ("8.4p1 Debian 5", "8.4p1 Debian 5+deb11u1", "8.4p1 Debian 5+deb11u2", "8.4p1 Debian 5+deb11u3"),
-    "OpenSSH 9.2p1 Debian 2+deb12u2": ("9.2p1 Debian 2", "9.2p1 Debian 2+deb12u1", "9.2p1 Debian 2+deb12u2", "9.2p1 Debian 2+deb12u3"),
+    "OpenSSH 8.4p1 Debian 5+deb11u3": tuple(
+        f"8.4p1 Debian 5{u}" for u in ("", "+deb11u1", "+deb11u2", "+deb11u3")
+    ),
+    "OpenSSH 9.2p1 Debian 2+deb12u2": tuple(
+        f"9.2p1 Debian 2{u}" for u in ("", "+deb12u1", "+deb12u2", "+deb12u3")
+    ),
     "Exim smtpd 4.92.3": ("4.89", "4.90.1", "4.91", "4.92", "4.92.3", "4.93", "4.94.2"),
     "Exim smtpd 4.96": ("4.95", "4.96", "4.96.1", "4.97"),
     "nginx 1.18.0": ("1.14.0", "1.14.2", "1.16.1", "1.18.0"),
@@ -834,7 +838,11 @@ def vary_profile(profile: TlsProfile, rng: random.Random) -> TlsProfile:
     if rng.random() < 0.2:
         pref = "client" if pref == "server" else "server"
     return TlsProfile(
-        profile.name, tuple(versions), pref, profile.dh_findings, profile.modulus_sources,
+        profile.name,
+        tuple(versions),
+        pref,
+        profile.dh_findings,
+        profile.modulus_sources,
         profile.weak_bits,
     )
 
@@ -850,7 +858,12 @@ def vary_product(prod: Product, rng: random.Random) -> Product:
     upstream = version.split()[0]
     cpe0 = prod.cpes[0].rsplit(":", 1)[0] + ":" + upstream
     return Product(
-        prod.name, prod.product, version, prod.extrainfo, (cpe0, *prod.cpes[1:]), prod.ostype,
+        prod.name,
+        prod.product,
+        version,
+        prod.extrainfo,
+        (cpe0, *prod.cpes[1:]),
+        prod.ostype,
         max(1, prod.vulners_rows + rng.randrange(-2, 4)),
     )
 
@@ -865,10 +878,14 @@ def ssl_cert(host: str, rng: random.Random, start: int) -> tuple[str, int]:
     fmt = "%Y-%m-%dT%H:%M:%S"
     nb, na = time.strftime(fmt, time.gmtime(begin)), time.strftime(fmt, time.gmtime(end))
     subject = (("commonName", host), ("organizationName", "Example Corp"), ("countryName", "DE"))
-    issuer = subject if self_signed else (
-        ("commonName", rng.choice(("R3", "R10", "Example Issuing CA 2", "Sectigo RSA DV"))),
-        ("organizationName", "Example Trust"),
-        ("countryName", "US"),
+    issuer = (
+        subject
+        if self_signed
+        else (
+            ("commonName", rng.choice(("R3", "R10", "Example Issuing CA 2", "Sectigo RSA DV"))),
+            ("organizationName", "Example Trust"),
+            ("countryName", "US"),
+        )
     )
     md5 = f"{rng.getrandbits(128):032x}"
     sha1 = f"{rng.getrandbits(160):040x}"
@@ -876,10 +893,18 @@ def ssl_cert(host: str, rng: random.Random, start: int) -> tuple[str, int]:
         Table("subject", tuple(Elem(k, v) for k, v in subject)),
         Table("issuer", tuple(Elem(k, v) for k, v in issuer)),
         Table("pubkey", (Elem("type", "rsa"), Elem("bits", str(bits)), Elem("exponent", "65537"))),
-        Table("extensions", (Table(None, (
-            Elem("name", "X509v3 Subject Alternative Name"),
-            Elem("value", f"DNS:{host}"),
-        )),)),
+        Table(
+            "extensions",
+            (
+                Table(
+                    None,
+                    (
+                        Elem("name", "X509v3 Subject Alternative Name"),
+                        Elem("value", f"DNS:{host}"),
+                    ),
+                ),
+            ),
+        ),
         Elem("sig_algo", sig),
         Table("validity", (Elem("notBefore", nb), Elem("notAfter", na))),
         Elem("md5", md5),
@@ -1018,7 +1043,9 @@ class Generator:
                     source = d.choice(DH_SOURCES)
                     bits = d.choice(DH_BITS) if prof.weak_bits < 2048 else d.choice((2048, 3072))
                     group = DhGroup(
-                        d.choice(DH_SUITES), bits, d.choice(DH_GENERATORS),
+                        d.choice(DH_SUITES),
+                        bits,
+                        d.choice(DH_GENERATORS),
                         bits - (d.random() < 0.2),
                     )
                 scripts.append(ssl_dh_params(prof, source, self._ids(), group))
@@ -1087,7 +1114,7 @@ class Generator:
         hn = f'<hostname name="{hostname}" type="PTR"/>\n' if hostname else ""
         if self.diversity > 0:  # one release per product and host
             varied: dict[int, Product] = {}
-            for p, prod, _prof in plan:
+            for _p, prod, _prof in plan:
                 varied.setdefault(id(prod), self._product(prod))
         else:
             varied = {}
