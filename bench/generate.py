@@ -420,19 +420,36 @@ DESC_NONSAFE = (
 )
 
 
-def dh_group(label: str, suite: str, mtype: str, source: str, bits: int) -> str:
+def dh_group(
+    label: str, suite: str, mtype: str, source: str, bits: int, gen: int = 8, public: int = 0
+) -> str:
     """One check_results string of ssl-dh-params."""
     return (
         f"{label} 1\n      Cipher Suite: {suite}\n      Modulus Type: {mtype}\n"
         f"      Modulus Source: {source}\n      Modulus Length: {bits}\n"
-        f"      Generator Length: 8\n      Public Key Length: {bits}"
+        f"      Generator Length: {gen}\n      Public Key Length: {public or bits}"
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DhGroup:
+    """What ssl-dh-params reports of one server's DH group (``--diversity``): the suite it
+    was seen with, the modulus length, generator and public key lengths."""
+
+    suite: str = "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"
+    bits: int = 0  # 0: the profile's weak_bits
+    generator: int = 8
+    public: int = 0  # 0: the modulus length
+
+
 def ssl_dh_params(
-    profile: TlsProfile, source: str, nmap_ids: tuple[int, int, int]
+    profile: TlsProfile,
+    source: str,
+    nmap_ids: tuple[int, int, int],
+    group: DhGroup | None = None,
 ) -> tuple[str, int]:
     """The ssl-dh-params element for a profile (titles and order as the script emits them)."""
+    g = group or DhGroup()
     vulns: list[Vuln] = []
     for finding in profile.dh_findings:
         if finding == "anon":
@@ -494,10 +511,12 @@ def ssl_dh_params(
                     (
                         dh_group(
                             "WEAK DH GROUP",
-                            "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
+                            g.suite,
                             "Safe prime",
                             source,
-                            profile.weak_bits,
+                            g.bits or profile.weak_bits,
+                            g.generator,
+                            g.public,
                         ),
                     ),
                     ("https://weakdh.org",),
@@ -515,10 +534,12 @@ def ssl_dh_params(
                     (
                         dh_group(
                             "NON-SAFE GROUP",
-                            "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+                            g.suite if group else "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
                             "Non-safe prime",
                             source,
-                            profile.weak_bits,
+                            g.bits or profile.weak_bits,
+                            g.generator,
+                            g.public,
                         ),
                     ),
                     ("https://weakdh.org",),
@@ -768,6 +789,152 @@ TLS_PORTS = {443, 465, 993, 995}
 STARTTLS_PORTS = {25, 587}
 
 
+# --------------------------------------------------------------------------------------------
+# diversity (--diversity): what makes a real estate's results differ from host to host
+
+#: Configurations drawn per TLS profile at --diversity 1 (a real estate has a few dozen
+#: hand-edited variants of each template; 7 profiles x 40 ~ 260 distinct ssl-enum-ciphers).
+VARIANTS_PER_PROFILE = 40
+DH_SOURCES = (*_MAIL_WEAK_SOURCES, "mod_ssl 2.0.x/1024-bit MODP group with safe prime modulus")
+DH_BITS = (1024, 1024, 1024, 768, 1536, 2048)
+DH_GENERATORS = (8, 8, 8, 16, 1024)
+DH_SUITES = (
+    "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+)
+#: Other releases of the products that have vulners rows (same family, own CPE and rows).
+VERSIONS = {
+    "OpenSSH 7.4": ("7.2p2", "7.3", "7.4", "7.5", "7.6p1", "7.7", "7.9"),
+    "OpenSSH 8.2p1 Ubuntu 4ubuntu0.9": tuple(f"8.2p1 Ubuntu 4ubuntu0.{i}" for i in range(1, 12)),
+    "OpenSSH 8.4p1 Debian 5+deb11u3": tuple(
+        f"8.4p1 Debian 5{u}" for u in ("", "+deb11u1", "+deb11u2", "+deb11u3")
+    ),
+    "OpenSSH 9.2p1 Debian 2+deb12u2": tuple(
+        f"9.2p1 Debian 2{u}" for u in ("", "+deb12u1", "+deb12u2", "+deb12u3")
+    ),
+    "Exim smtpd 4.92.3": ("4.89", "4.90.1", "4.91", "4.92", "4.92.3", "4.93", "4.94.2"),
+    "Exim smtpd 4.96": ("4.95", "4.96", "4.96.1", "4.97"),
+    "nginx 1.18.0": ("1.14.0", "1.14.2", "1.16.1", "1.18.0"),
+    "nginx 1.22.1": ("1.20.1", "1.20.2", "1.22.0", "1.22.1", "1.24.0"),
+    "Apache httpd 2.4.41": ("2.4.29", "2.4.38", "2.4.41", "2.4.46", "2.4.48", "2.4.52"),
+    "Apache httpd 2.4.57": ("2.4.54", "2.4.56", "2.4.57", "2.4.59"),
+    "Microsoft IIS httpd 10.0": ("8.5", "10.0"),
+}
+
+
+def vary_profile(profile: TlsProfile, rng: random.Random) -> TlsProfile:
+    """A hand-edited variant of a TLS profile: some suites dropped, some swapped, the
+    preference flipped now and then."""
+    versions = []
+    for version, ciphers in profile.versions:
+        kept = [c for c in ciphers if rng.random() >= 0.2] or [ciphers[0]]
+        for i in range(len(kept) - 1):
+            if rng.random() < 0.15:
+                kept[i], kept[i + 1] = kept[i + 1], kept[i]
+        versions.append((version, tuple(kept)))
+    pref = profile.preference
+    if rng.random() < 0.2:
+        pref = "client" if pref == "server" else "server"
+    return TlsProfile(
+        profile.name,
+        tuple(versions),
+        pref,
+        profile.dh_findings,
+        profile.modulus_sources,
+        profile.weak_bits,
+    )
+
+
+def vary_product(prod: Product, rng: random.Random) -> Product:
+    """The same product at another release (its CPE follows the upstream version)."""
+    versions = VERSIONS.get(f"{prod.product} {prod.version}")
+    if not versions:
+        return prod
+    version = rng.choice(versions)
+    if version == prod.version:
+        return prod
+    upstream = version.split()[0]
+    cpe0 = prod.cpes[0].rsplit(":", 1)[0] + ":" + upstream
+    return Product(
+        prod.name,
+        prod.product,
+        version,
+        prod.extrainfo,
+        (cpe0, *prod.cpes[1:]),
+        prod.ostype,
+        max(1, prod.vulners_rows + rng.randrange(-2, 4)),
+    )
+
+
+def ssl_cert(host: str, rng: random.Random, start: int) -> tuple[str, int]:
+    """A per-host ``ssl-cert`` result (every certificate differs: names, dates, key)."""
+    self_signed = rng.random() < 0.15
+    bits = rng.choice((2048, 2048, 2048, 4096, 1024))
+    sig = rng.choice(("sha256WithRSAEncryption",) * 6 + ("sha1WithRSAEncryption",))
+    begin = start - rng.randrange(30, 1500) * 86400
+    end = begin + rng.choice((90, 365, 398, 730, 825)) * 86400
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    nb, na = time.strftime(fmt, time.gmtime(begin)), time.strftime(fmt, time.gmtime(end))
+    subject = (("commonName", host), ("organizationName", "Example Corp"), ("countryName", "DE"))
+    issuer = (
+        subject
+        if self_signed
+        else (
+            ("commonName", rng.choice(("R3", "R10", "Example Issuing CA 2", "Sectigo RSA DV"))),
+            ("organizationName", "Example Trust"),
+            ("countryName", "US"),
+        )
+    )
+    md5 = f"{rng.getrandbits(128):032x}"
+    sha1 = f"{rng.getrandbits(160):040x}"
+    nodes: list[Node] = [
+        Table("subject", tuple(Elem(k, v) for k, v in subject)),
+        Table("issuer", tuple(Elem(k, v) for k, v in issuer)),
+        Table("pubkey", (Elem("type", "rsa"), Elem("bits", str(bits)), Elem("exponent", "65537"))),
+        Table(
+            "extensions",
+            (
+                Table(
+                    None,
+                    (
+                        Elem("name", "X509v3 Subject Alternative Name"),
+                        Elem("value", f"DNS:{host}"),
+                    ),
+                ),
+            ),
+        ),
+        Elem("sig_algo", sig),
+        Table("validity", (Elem("notBefore", nb), Elem("notAfter", na))),
+        Elem("md5", md5),
+        Elem("sha1", sha1),
+    ]
+
+    def dn(parts: Sequence[tuple[str, str]]) -> str:
+        return "/".join(f"{k}={v}" for k, v in parts)
+
+    def grouped(hexs: str) -> str:
+        return " ".join(hexs[i : i + 4] for i in range(0, len(hexs), 4))
+
+    text = (
+        f"Subject: {dn(subject)}\nSubject Alternative Name: DNS:{host}\nIssuer: {dn(issuer)}\n"
+        f"Public Key type: rsa\nPublic Key bits: {bits}\nSignature Algorithm: {sig}\n"
+        f"Not valid before: {nb}\nNot valid after:  {na}\nMD5:   {grouped(md5)}\n"
+        f"SHA-1: {grouped(sha1)}"
+    )
+    return script_xml("ssl-cert", text, nodes), count_leaves(nodes)
+
+
+def server_header(prod: Product) -> str:
+    """The Server header of a product release not in SERVER_HEADER (``--diversity``)."""
+    name = {"nginx": "nginx", "Apache httpd": "Apache", "Microsoft IIS httpd": "Microsoft-IIS"}
+    extra = f" {prod.extrainfo}" if prod.extrainfo and prod.product != "nginx" else ""
+    if prod.product == "nginx" and prod.extrainfo:
+        extra = f" ({prod.extrainfo})"
+    return f"{name.get(prod.product, prod.product)}/{prod.version}{extra}"
+
+
 def weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
     names = [n for n, _w in table]
     return rng.choices(names, weights=[w for _n, w in table])[0]
@@ -790,9 +957,15 @@ class Stats:
 class Generator:
     """Writes one scan; every random choice comes from ``random.Random(seed)``."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, diversity: float = 0.0) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
+        # --diversity draws from its own stream: hosts, ports and products stay those of
+        # the repetitive file, and --diversity 0 writes it byte for byte.
+        self.diversity = diversity
+        self.drng = random.Random(f"diverse-{seed}")
+        self.variants: dict[tuple[str, int], tuple[str, int]] = {}
+        self.products: dict[tuple[str, str | None], Product] = {}
         prng = random.Random(f"vulners-{seed}")
         self.vulners: dict[str, tuple[str, int]] = {}
         for prod in SSH + SMTP + HTTP:
@@ -808,15 +981,47 @@ class Generator:
         self.nmap_id += 3
         return base + 1, base + 2, base + 3
 
-    def _port(self, port: int, prod: Product, hostname: str | None, profile: str | None) -> str:
+    def _sec(self, profile: str) -> tuple[str, int]:
+        """One of the profile's hand-edited variants (``--diversity``)."""
+        key = (profile, self.drng.randrange(VARIANTS_PER_PROFILE))
+        got = self.variants.get(key)
+        if got is None:
+            vrng = random.Random(f"variant-{self.seed}-{key[0]}-{key[1]}")
+            got = self.variants[key] = ssl_enum_ciphers(vary_profile(PROFILES[profile], vrng))
+        return got
+
+    def _vulners(self, prod: Product) -> tuple[str, int]:
+        got = self.vulners.get(prod.cpes[0])
+        if got is None:
+            vrng = random.Random(f"vulners-{self.seed}-{prod.cpes[0]}")
+            got = self.vulners[prod.cpes[0]] = vulners(prod.cpes[0], vrng, prod.vulners_rows)
+        return got
+
+    def _product(self, prod: Product) -> Product:
+        """``prod``, or with ``--diversity`` now and then another release of it."""
+        if self.diversity <= 0 or self.drng.random() >= self.diversity:
+            return prod
+        return vary_product(prod, self.drng)
+
+    def _port(
+        self,
+        port: int,
+        prod: Product,
+        hostname: str | None,
+        profile: str | None,
+        base: Product | None = None,
+    ) -> str:
+        """One open port. ``base``: the product before ``--diversity`` picked another release
+        of it (the main random stream follows the repetitive file's draws)."""
         rng = self.rng
+        base = base or prod
         tls = port in TLS_PORTS
         scripts: list[tuple[str, int]] = []
         if prod.name == "http":
             key = f"{prod.product} {prod.version}"
-            header = SERVER_HEADER[key]
+            header = SERVER_HEADER.get(key) or server_header(prod)
             scripts.append((script_xml("http-server-header", header, [Elem(None, header)]), 1))
-            if prod.product == "Apache httpd" and prod.version == "2.4.41" and rng.random() < 0.15:
+            if prod.product == "Apache httpd" and base.version == "2.4.41" and rng.random() < 0.15:
                 scripts.append(vulns_script("http-slowloris-check", [SLOWLORIS]))
             if prod.product == "Apache httpd" and rng.random() < 0.06:
                 scripts.append(vulns_script("http-vuln-cve2011-3192", [APACHE_RANGE]))
@@ -829,12 +1034,26 @@ class Generator:
             scripts.append((script_xml("smtp-commands", text), 0))
         if profile is not None and (tls or port in STARTTLS_PORTS):
             prof = PROFILES[profile]
+            diverse = self.diversity > 0 and self.drng.random() < self.diversity
             if prof.dh_findings:
                 source = prof.modulus_sources[rng.randrange(len(prof.modulus_sources))]
-                scripts.append(ssl_dh_params(prof, source, self._ids()))
-            scripts.append(self.sec[profile])
+                group = None
+                if diverse:
+                    d = self.drng
+                    source = d.choice(DH_SOURCES)
+                    bits = d.choice(DH_BITS) if prof.weak_bits < 2048 else d.choice((2048, 3072))
+                    group = DhGroup(
+                        d.choice(DH_SUITES),
+                        bits,
+                        d.choice(DH_GENERATORS),
+                        bits - (d.random() < 0.2),
+                    )
+                scripts.append(ssl_dh_params(prof, source, self._ids(), group))
+            scripts.append(self._sec(profile) if diverse else self.sec[profile])
+            if diverse and tls and hostname:
+                scripts.append(ssl_cert(hostname, self.drng, self.start))
         if prod.vulners_rows:
-            scripts.append(self.vulners[prod.cpes[0]])
+            scripts.append(self._vulners(prod))
         st = self.stats
         st.ports += 1
         st.scripts += len(scripts)
@@ -893,6 +1112,12 @@ class Generator:
         prefix = {"mail": "mx", "web": "www", "mixed": "srv", "ssh": "host"}[kind]
         hostname = f"{prefix}{index}.{dom}" if rng.random() < 0.85 else None
         hn = f'<hostname name="{hostname}" type="PTR"/>\n' if hostname else ""
+        if self.diversity > 0:  # one release per product and host
+            varied: dict[int, Product] = {}
+            for _p, prod, _prof in plan:
+                varied.setdefault(id(prod), self._product(prod))
+        else:
+            varied = {}
         opened = {p: (prod, prof) for p, prod, prof in plan}
         if rng.random() < 0.6:
             shut = f'<state state="closed" reason="reset" reason_ttl="{rng.randrange(40, 64)}"/>'
@@ -902,7 +1127,7 @@ class Generator:
         for p in SCAN_PORTS:
             if p in opened:
                 prod, prof = opened[p]
-                parts.append(self._port(p, prod, hostname, prof))
+                parts.append(self._port(p, varied.get(id(prod), prod), hostname, prof, prod))
             else:
                 parts.append(
                     f'<port protocol="tcp" portid="{p}">{shut}<service '
@@ -962,6 +1187,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hosts", type=int, default=1000, help="number of <host> elements")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--diversity",
+        type=float,
+        default=0.0,
+        help="0-1: share of TLS ports and services that get their own variant (cipher lists "
+        "and order, DH group size/generator/source, a per-host certificate, another product "
+        "release with its own vulners rows); 0 (default) = the repetitive estate, byte for "
+        "byte; 1 = about 260 distinct ssl-enum-ciphers and 1,300 ssl-dh-params results per "
+        "10k hosts",
+    )
     ap.add_argument("-o", "--output", default="-", help="file to write (default stdout)")
     ap.add_argument("--stats", action="store_true", help="print counts to stderr")
     ap.add_argument(
@@ -971,7 +1206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "small files) and parse it with python-libnmap",
     )
     ns = ap.parse_args(argv)
-    gen = Generator(ns.seed)
+    gen = Generator(ns.seed, ns.diversity)
     if ns.output == "-":
         st = gen.write(sys.stdout, ns.hosts)
     else:

@@ -111,7 +111,9 @@ class Results:
 GNU_TIME = "/usr/bin/time"
 
 
-def run_one(job: Job, timeout: float, sample: bool = False) -> tuple[float, int, int, str, float]:
+def run_one(
+    job: Job, timeout: float, sample: bool = False, interval: float = 0.02
+) -> tuple[float, int, int, str, float]:
     """Run argv under GNU time; return (wall seconds, peak RSS KiB, exit code, stderr tail,
     CPU seconds). ``sample``: also sample the process tree's summed PSS (:class:`TreeRss`;
     slows the run, so not for timed runs).
@@ -137,7 +139,7 @@ def run_one(job: Job, timeout: float, sample: bool = False) -> tuple[float, int,
         )
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
         timer.start()
-        sampler = TreeRss(proc.pid)
+        sampler = TreeRss(proc.pid, interval)
         if sample:
             sampler.start()
         try:
@@ -174,9 +176,10 @@ class TreeRss(threading.Thread):
     count those pages once per process. Reads ``/proc/PID/task/PID/children`` and
     ``/proc/PID/smaps_rollup`` every 20 ms."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.pid = pid
+        self.interval = interval
         self.peak_kib = 0
         self._done = threading.Event()
 
@@ -206,7 +209,7 @@ class TreeRss(threading.Thread):
         return total
 
     def run(self) -> None:
-        while not self._done.wait(0.02):
+        while not self._done.wait(self.interval):
             self.peak_kib = max(self.peak_kib, self._sample())
 
     def stop(self) -> None:
@@ -294,8 +297,9 @@ def advisor_command(arg: str | None) -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "advisor"]
 
 
-def scan_file(cache: Path, seed: int, n: int) -> Path:
-    path = cache / f"scan-seed{seed}-n{n}.xml"
+def scan_file(cache: Path, seed: int, n: int, diversity: float = 0.0) -> Path:
+    name = f"scan-seed{seed}-n{n}" + (f"-d{diversity:g}" if diversity else "")
+    path = cache / f"{name}.xml"
     if not path.exists() or path.stat().st_size == 0:
         tmp = path.with_suffix(".part")
         print(f"# generating {path} ...", file=sys.stderr, flush=True)
@@ -308,6 +312,8 @@ def scan_file(cache: Path, seed: int, n: int) -> Path:
                 str(n),
                 "--seed",
                 str(seed),
+                "--diversity",
+                str(diversity),
                 "-o",
                 str(tmp),
             ],
@@ -362,11 +368,13 @@ def build_sequence(
     for extra in ns.extra:
         if extra.startswith("libnmap") and size not in ns.libnmap_sizes:
             continue
-        if extra == "advisor-1cpu":  # Markdown read by one process (--jobs 1)
-            out = outdir / f"report-{size}-1cpu.md"
-            argv = [*advisor, "explain", str(scan), "-o", str(out), "--jobs", "1"]
-            seq.append(Job("advisor md 1cpu", argv, out, (0, 1), ns.advisor_cwd))
-            seq.append(Job("lxml-extract", [*base, "lxml-extract", str(scan)]))
+        if extra == "advisor-1cpu":  # every format read by one process (--jobs 1)
+            for fmt in ns.formats:
+                out = outdir / f"report-{size}-1cpu.{EXT[fmt]}"
+                argv = [*advisor, "explain", str(scan), "--format", fmt, "-o", str(out)]
+                argv += ["--jobs", "1"]
+                seq.append(Job(f"advisor {SHORT[fmt]} 1cpu", argv, out, (0, 1), ns.advisor_cwd))
+                seq.append(Job("lxml-extract", [*base, "lxml-extract", str(scan)]))
             continue
         seq.append(Job(extra, [*base, extra, str(scan)]))
     return seq
@@ -402,8 +410,9 @@ def measure_size(
             jobs.reverse()
         for job in jobs:
             _measure(job, size, r, f"round {r + 1}/{rounds}", ns, results)
-    # Memory of the runs that fork workers: one untimed run each with the PSS sampler.
-    for job in seq:
+    # Memory of the runs that fork workers: one untimed run each with the PSS sampler
+    # (unless every timed run samples it already).
+    for job in seq if not ns.pss_every_run else ():
         if job.tool.startswith("advisor"):
             _measure(job, size, MEMORY_ROUND, "memory pass", ns, results, sample=True)
 
@@ -420,7 +429,9 @@ def _measure(
     """Run ``job`` once and record it as round ``rnd`` (``sample``: the memory pass)."""
     if job.output is not None:
         job.output.unlink(missing_ok=True)
-    wall, rss, rc, err, cpu = run_one(job, ns.timeout, sample)
+    if ns.pss_every_run and job.tool.startswith("advisor"):
+        sample = True
+    wall, rss, rc, err, cpu = run_one(job, ns.timeout, sample, ns.pss_interval)
     out_bytes = job.output.stat().st_size if job.output and job.output.exists() else 0
     ok = rc in job.ok_codes and (job.output is None or out_bytes > 0)
     note = ("memory pass" if sample else "") if ok else f"exit {rc}: {err}"[:300]
@@ -496,8 +507,13 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
     lines: list[str] = []
     summary: dict[str, object] = {}
     m = res.machine
+    estate = (
+        f"diverse estate, `--diversity {ns.estate_diversity:g}`"
+        if ns.estate_diversity
+        else "repetitive estate, `--diversity 0`"
+    )
     lines += [
-        "## Benchmark results",
+        f"## Benchmark results: {estate}",
         "",
         f"Run {res.started} UTC with `{ns.command_line}`.",
         "",
@@ -507,15 +523,20 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
         f"* advisor: `{m['advisor command']}` ({m['advisor version']}); load average at start "
         f"{m['load average at start']}"
         + (f", at end {m['load average at end']}" if "load average at end" in m else ""),
-        f"* data: `bench/generate.py --seed {ns.seed}` (cached in `{ns.cache}`)",
+        f"* data: `bench/generate.py --seed {ns.seed} --diversity {ns.estate_diversity:g}` "
+        f"(cached in `{ns.cache}`)",
         "* wall = whole process (start-up included), median (min–max) over rounds; cpu = user + "
         "system seconds of the process and its workers (median; advisor reads files over 8 MB "
         "with one process per CPU, so its cpu exceeds its wall); peak RSS = "
         "the larger of GNU `/usr/bin/time -f %M` (largest process, every run) and, for advisor, "
-        "the peak of the summed PSS of the process and its workers sampled every 20 ms in one "
-        "extra untimed run (sampling slows the sampled process, so timed runs are not "
-        "sampled); ratios = median of the per-round "
-        "paired ratios (adjacent runs)",
+        + (
+            f"the peak of the summed PSS of the process and all its workers, sampled every "
+            f"{ns.pss_interval * 1000:.0f} ms in every advisor run"
+            if ns.pss_every_run
+            else "the peak of the summed PSS of the process and its workers sampled every 20 ms "
+            "in one extra untimed run"
+        )
+        + "; ratios = median of the per-round paired ratios (adjacent runs)",
         "",
         "| N hosts | file | tool | rounds | wall s | cpu s | peak RSS MiB | paired ratio |",
         "|--:|--:|--|--:|--:|--:|--:|--|",
@@ -530,9 +551,12 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
             "libnmap-parse",
             "xsltproc",
             *[
-                "advisor md 1cpu" if x == "advisor-1cpu" else x
+                t
                 for x in ns.extra
                 if x not in ("lxml-noop", "libnmap-parse")
+                for t in (
+                    [f"advisor {SHORT[f]} 1cpu" for f in ns.formats] if x == "advisor-1cpu" else [x]
+                )
             ],
         ]
         for tool in tools:
@@ -545,6 +569,10 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
             if tool.startswith("advisor"):
                 ratios = paired(res, size, tool, "lxml-extract")
                 ratio = f"{med(ratios):.2f}× lxml-extract" if ratios else "–"
+                for den in ("lxml-noop", "libnmap-parse"):
+                    rr = paired(res, size, tool, den)
+                    if rr:
+                        ratio += f", {med(rr):.2f}× {den}"
             elif tool == "lxml-noop":
                 ratios = paired(res, size, "lxml-extract", "lxml-noop")
                 ratio = f"lxml-extract / noop = {med(ratios):.2f}" if ratios else "–"
@@ -652,6 +680,10 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
             xs_detail = f"xsltproc / advisor html = {med(rr):.1f}×"
     checks.append(("10k: HTML >= 10x faster than xsltproc nmap.xsl", xs_ok, xs_detail))
 
+    # ---- issue 11: priced by context (judged on the diverse estate)
+    if ns.estate_diversity > 0:
+        checks += context_targets(res, sizes, ns)
+
     # ---- linearity
     lin_lines, lin_ok, lin_detail = linearity(
         res, sizes, [*adv_tools, "lxml-extract", "xsltproc"], adv_tools
@@ -665,6 +697,60 @@ def analyse(res: Results, ns: argparse.Namespace) -> tuple[str, dict[str, object
     lines += lin_lines
     summary["checks"] = [{"target": n, "result": verdict(o), "detail": d} for n, o, d in checks]
     return "\n".join(lines) + "\n", summary
+
+
+def context_targets(
+    res: Results, sizes: list[int], ns: argparse.Namespace
+) -> list[tuple[str, bool | None, str]]:
+    """Issue 11's targets, for a diverse estate: --jobs 1 against libnmap parse_fromfile and
+    the bare iterparse loop (lxml-noop), default jobs against libnmap, 100k memory."""
+    out: list[tuple[str, bool | None, str]] = []
+    n = 10000
+    for label, suffix, den, limit in (
+        (
+            "10k --jobs 1: <= 0.5x libnmap parse_fromfile (every format)",
+            " 1cpu",
+            "libnmap-parse",
+            0.5,
+        ),
+        (
+            "10k --jobs 1: <= 1.5x bare lxml iterparse loop (every format)",
+            " 1cpu",
+            "lxml-noop",
+            1.5,
+        ),
+        (
+            "10k default jobs: <= 0.3x libnmap parse_fromfile (every format)",
+            "",
+            "libnmap-parse",
+            0.3,
+        ),
+    ):
+        ok: bool | None = None
+        detail = []
+        if n in sizes:
+            for fmt in ns.formats:
+                tool = f"advisor {SHORT[fmt]}{suffix}"
+                rr = paired(res, n, tool, den)
+                if not rr:
+                    continue
+                ok = (ok is None or ok) and med(rr) <= limit
+                detail.append(f"{SHORT[fmt]} {med(rr):.2f}×")
+        out.append((label, ok, ", ".join(detail) or "not measured"))
+    big = 100000
+    ok100: bool | None = None
+    detail100 = "100k not measured in this run"
+    if big in sizes:
+        parts = []
+        for fmt in ns.formats:
+            ss = samples_for(res, big, f"advisor {SHORT[fmt]}", ok_only=False, memory=True)
+            peak = mib(max((s.rss_kib for s in ss), default=0))
+            done = bool(ss) and all(s.rc == 0 for s in ss)
+            ok100 = (ok100 is None or ok100) and done and peak <= RSS_LIMIT_MIB
+            parts.append(f"{SHORT[fmt]} {peak:.0f} MiB")
+        detail100 = ", ".join(parts)
+    out.append(("100k: summed PSS of all processes <= 256 MiB (every format)", ok100, detail100))
+    return out
 
 
 def linearity(
@@ -745,8 +831,8 @@ def update_readme(path: Path, table: str) -> None:
     a, b = text.find(START), text.find(END)
     if a < 0 or b < a:
         return
-    body = table.replace("## Benchmark results", "### Benchmark results", 1)
-    body = body.replace("\n### ", "\n#### ")
+    body = "\n" + table
+    body = body.replace("\n### ", "\n#### ").replace("\n## ", "\n### ")[1:]
     path.write_text(text[: a + len(START)] + "\n" + body + text[b:], encoding="utf-8")
 
 
@@ -803,6 +889,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="HH:MM",
         help="on a shared machine: start sizes >= 50k only after this UTC time (today)",
     )
+    ap.add_argument(
+        "--diversity",
+        default="0,1",
+        help="estates to measure, as generate.py --diversity values (default 0,1: the "
+        "repetitive estate and a diverse one, each with its own table)",
+    )
+    ap.add_argument(
+        "--pss-interval",
+        type=float,
+        default=0.1,
+        help="seconds between samples of the summed PSS of every advisor run (default 0.1)",
+    )
+    ap.add_argument(
+        "--pss-memory-pass",
+        action="store_true",
+        help="sample PSS (every 20 ms) in one extra untimed run per format instead of in "
+        "every timed run",
+    )
     ap.add_argument("--results", default=str(HERE / "results.md"))
     ap.add_argument("--json", default=str(HERE / "results.json"))
     ap.add_argument(
@@ -829,38 +933,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         advisor = [sys.executable, "-m", "advisor"]
         ns.advisor_cwd = str(snap_dir)
         snap_note = f"snapshot of advisor/ + knowledge/ taken at start, sha256 {digest}"
-    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
-    res = Results(started=started, machine=machine_info(advisor, ns.advisor_cwd))
-    if snap_note:
-        res.machine["advisor command"] += f"` in `{snap_note}"
-    for size in sizes:
-        if size >= 50000 and ns.big_after:
-            wait_until(ns.big_after)
-        scan = scan_file(cache, ns.seed, size)
-        st = scan.stat().st_size
-        res.sizes[size] = {"file": str(scan), "size_mb": st / 1e6, "size_mib": st / 2**20}
-        print(f"# N={size}: {scan} ({st / 2**20:.0f} MiB)", file=sys.stderr, flush=True)
-        measure_size(size, scan, advisor, ns, res)
-    load = os.getloadavg()
-    res.machine["load average at end"] = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    text, summary = analyse(res, ns)
-    Path(ns.results).write_text(text, encoding="utf-8")
-    if ns.readme:
-        update_readme(Path(ns.readme), text)
-    Path(ns.json).write_text(
-        json.dumps(
+    ns.pss_every_run = not ns.pss_memory_pass
+    texts: list[str] = []
+    estates: list[dict[str, object]] = []
+    for diversity in [float(x) for x in ns.diversity.split(",") if x]:
+        ns.estate_diversity = diversity
+        started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        res = Results(started=started, machine=machine_info(advisor, ns.advisor_cwd))
+        if snap_note:
+            res.machine["advisor command"] += f"` in `{snap_note}"
+        for size in sizes:
+            if size >= 50000 and ns.big_after:
+                wait_until(ns.big_after)
+            scan = scan_file(cache, ns.seed, size, diversity)
+            st = scan.stat().st_size
+            res.sizes[size] = {"file": str(scan), "size_mb": st / 1e6, "size_mib": st / 2**20}
+            print(f"# N={size}: {scan} ({st / 2**20:.0f} MiB)", file=sys.stderr, flush=True)
+            measure_size(size, scan, advisor, ns, res)
+        load = os.getloadavg()
+        res.machine["load average at end"] = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        text, summary = analyse(res, ns)
+        texts.append(text)
+        estates.append(
             {
+                "diversity": diversity,
                 "started": res.started,
                 "machine": res.machine,
                 "sizes": res.sizes,
                 "summary": summary,
                 "samples": [asdict(s) for s in res.samples],
-            },
-            indent=1,
+            }
         )
-        + "\n",
-        encoding="utf-8",
-    )
+    text = "\n".join(texts)
+    Path(ns.results).write_text(text, encoding="utf-8")
+    if ns.readme:
+        update_readme(Path(ns.readme), text)
+    Path(ns.json).write_text(json.dumps({"estates": estates}, indent=1) + "\n", encoding="utf-8")
     print(text)
     return 0
 

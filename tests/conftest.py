@@ -72,6 +72,24 @@ def generated_scan(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
+@pytest.fixture(scope="session")
+def generated_diverse_scan(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 300-host scan from the benchmark generator with ``--diversity 1``: cipher lists,
+    DH groups, certificates and releases that differ from host to host."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("gen") / "diverse.xml"
+    generator = ROOT / "bench" / "generate.py"
+    args = ["--hosts", "300", "--seed", "7", "--diversity", "1", "-o", str(out)]
+    subprocess.run(
+        [sys.executable, str(generator), *args],
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()
+
+
 def resolve(doc: dict) -> dict:  # type: ignore[type-arg]
     """An ``advisor-report/3`` document with each finding's advice merged into it (the
     self-contained shape of version 1), for tests that look at fixes or software."""

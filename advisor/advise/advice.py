@@ -379,28 +379,81 @@ def advice_for_context(
     placed at its endpoint."""
     entry = result.entry
     loc = finding.location
+    reads = _reads(entry) if entry is not None else _READS_NOTHING
     key = (
         id(entry.fixes) if entry is not None else None,
         result.verdict,
         finding.kind,
         finding.state,
         finding.title if entry is None else None,
-        finding.check_results,
-        finding.details if finding.kind is Kind.VULNERS else None,
+        _check_key(reads.check_results, finding.check_results) if reads.check_results else None,
+        _vulners_key(finding) if finding.kind is Kind.VULNERS else None,
+        _note_key(finding) if reads.note_values else None,
         loc.port,
         loc.scope,
         loc.service,
         identity,
         service_name,
-        loc.host if entry is not None and _uses_host(entry) else None,
+        loc.host if reads.host else None,
     )
     hit = _ADVICE_CACHE.get(key)
     if hit is None:
-        if len(_ADVICE_CACHE) > 8_000:
+        if len(_ADVICE_CACHE) > 50_000:
             _ADVICE_CACHE.clear()
         advice, verify = _advise(finding, result, identity, service_name)
         hit = _ADVICE_CACHE[key] = (advice, _verify_at(verify, advice, loc, service_name))
     return hit
+
+
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """What an entry's advice reads of a finding beyond its context (entry, kind, state,
+    port, scope, service, identity): the advice cache's key holds only these, so findings
+    that differ elsewhere (another cipher list, other evidence lines) share one advice."""
+
+    check_results: tuple[re.Pattern[str], ...]
+    """The ``check_results`` patterns of its severity rules and false-positive notes, in
+    order: the advice depends on which of them match, not on the text."""
+    note_values: bool
+    """Whether a false-positive note or verify command uses :data:`NOTE_PLACEHOLDERS`."""
+    host: bool
+    """Whether its fixes or notes name the host."""
+
+
+_READS_NOTHING = _Reads((), False, False)
+_READS: dict[int, tuple[Entry, _Reads]] = {}
+
+
+def _reads(entry: Entry) -> _Reads:
+    hit = _READS.get(id(entry))
+    if hit is None or hit[0] is not entry:
+        conditions = [rule.when for rule in entry.severity.context]
+        conditions += [fp.when for fp in entry.false_positives]
+        texts = [fp.note for fp in entry.false_positives]
+        texts += [v.command for v in entry.verify]
+        reads = _Reads(
+            tuple(p for c in conditions for p in c.check_results),
+            any(p in t for t in texts for p in NOTE_PLACEHOLDERS),
+            _uses_host(entry),
+        )
+        hit = _READS[id(entry)] = (entry, reads)
+    return hit[1]
+
+
+def _check_key(patterns: tuple[re.Pattern[str], ...], results: tuple[str, ...]) -> object:
+    """Which of ``patterns`` match ``results`` (what :func:`_holds` tests)."""
+    text = "\n".join(results)
+    return tuple(p.search(text) is not None for p in patterns)
+
+
+def _vulners_key(finding: Finding) -> object:
+    """What the severity of a version-based finding is computed from (:func:`_cvss_severity`)."""
+    return (finding.detail("max_cvss"), finding.detail("rows"), finding.detail("exploits"))
+
+
+def _note_key(finding: Finding) -> object:
+    """What :func:`_note_values` reads of a finding besides its service."""
+    return (finding.detail("cpe"), next((i for i in finding.ids if _CVE.fullmatch(i)), None))
 
 
 Verify = tuple[tuple[str, str], ...]

@@ -7,6 +7,7 @@ issuer), weak public key, weak signature algorithm.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from advisor.findings.model import REPORTED, Finding, Kind, Location
@@ -15,10 +16,21 @@ from advisor.model import NseElem, NseTable, ScriptResult
 _MIN_BITS = {"rsa": 2048, "dsa": 2048, "dh": 2048, "ec": 224}
 
 
+#: What nmap writes (``2024-05-29T10:11:43``, ``+00:00`` optional): read with the C parser;
+#: anything else goes through the strptime formats below.
+_PLAIN_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     value = value.strip()
+    plain = value.removesuffix("+00:00")
+    if _PLAIN_TIME.fullmatch(plain):
+        try:
+            return datetime.fromisoformat(plain).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"):
         try:
             parsed = datetime.strptime(value.replace("+00:00", ""), fmt)

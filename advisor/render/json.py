@@ -156,6 +156,8 @@ class FindingWriter:
         self._expects: dict[str, str] = {}
         self._repeats: _TwoGenerations[tuple[Advice, str, str, str]] = _TwoGenerations(500)
         self._verify: _TwoGenerations[tuple[VerifyAt, list[str]]] = _TwoGenerations(500)
+        self._middles: dict[tuple[object, ...], str] = {}
+        self._pieces: dict[str | tuple[str, ...], str] = {}
         self._where: Location | None = None
         self._where_text = ""
         self.advice: dict[str, dict[str, Any]] = {}
@@ -261,15 +263,51 @@ class FindingWriter:
         )
         static = self._static.get(static_key)
         if static is None:
-            own = _own(advice, name)
-            middle = {k: own[k] for k in _MIDDLE}
-            static = (
-                _encode(middle)[1:-1],
-                _encode(own["nmap"]),
-                f,
-            )
+            static = (self._middle(advice, name), self._nmap(f, advice.entry is None), f)
             self._static.put(static_key, static)
         return static
+
+    def _middle(self, advice: Advice, name: str) -> str:
+        """The encoded members from ``"script"`` to ``"advice"`` (see :func:`_own`): they
+        depend on the finding's title, state and ids and on its advice, not on its evidence,
+        so the findings of distinct script results share them."""
+        f = advice.finding
+        key = (name, f.script, f.kind, f.title, f.state, f.ids)
+        hit = self._middles.get(key)
+        if hit is None:
+            if len(self._middles) > 20_000:
+                self._middles.clear()
+            own = _own(advice, name)
+            hit = self._middles[key] = _encode({k: own[k] for k in _MIDDLE})[1:-1]
+        return hit
+
+    def _nmap(self, f: Finding, show_output: bool) -> str:
+        """The encoded ``"nmap"`` member of :func:`_own`: the finding's own evidence, built
+        from encoded pieces (descriptions, reference and check-result lists repeat across
+        the findings of distinct script results)."""
+        piece = self._piece
+        details = dict(f.details)
+        return (
+            f'{{"table_key": {_opt(f.table_key)}, '
+            f'"description": {piece(f.description) if f.description else "null"}, '
+            f'"check_results": {piece(f.check_results)}, '
+            f'"exploit_results": {piece(f.exploit_results)}, '
+            f'"extra_info": {piece(f.extra_info)}, '
+            f'"references": {piece(f.references)}, '
+            f'"disclosure": {_opt(f.disclosure)}, '
+            f'"details": {_encode(details) if details else "{}"}, '
+            f'"output": {_opt(f.output) if show_output else "null"}, '
+            f'"problems": {piece(f.problems)}}}'
+        )
+
+    def _piece(self, value: str | tuple[str, ...]) -> str:
+        """A string or a list of strings, encoded (bounded cache by value)."""
+        hit = self._pieces.get(value)
+        if hit is None:
+            if len(self._pieces) > 20_000:
+                self._pieces.clear()
+            hit = self._pieces[value] = _encode(list(value) if isinstance(value, tuple) else value)
+        return hit
 
     def _record(self, loc: Location, middle: str, verify: str, nmap: str) -> str:
         if loc is not self._where:  # a port's findings come together: encode it once
