@@ -27,9 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.advise.advice import Advice
-from advisor.api import Options, explain
-from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb import KnowledgeBase
 from advisor.kb.schema import Entry, Fix, NotFix
 from advisor.kb.versions import parse_version
 from tests.lab.common import LOOPBACK, dh_fixture, make_lab_dir, run, skip_unless_available
@@ -38,6 +36,7 @@ from tests.lab.servers_apache import ApacheServer, Context, apache_available
 from tests.lab.serves import assert_http_ok
 from tests.lab.tls import Certificate, make_self_signed_cert
 from tests.proof.conftest import ProofLog, Row
+from tests.proof.harness import flagged_ports
 
 pytestmark = pytest.mark.lab
 
@@ -260,20 +259,6 @@ def _scan(server: ApacheServer, case: ApacheCase, name: str, tmp: Path) -> Path:
     return out
 
 
-def _flagged(xml: Path, entry: str) -> dict[int, Advice]:
-    got: list[Advice] = []
-    with xml.open("rb") as fh:
-        explain(fh, KB, Options(on_advice=got.append, guess_os=False))
-    return {
-        a.finding.location.port: a
-        for a in got
-        if a.entry is not None
-        and a.entry.id == entry
-        and a.verdict is Verdict.MATCHED
-        and a.finding.location.port is not None
-    }
-
-
 def _vulnerable(server: ApacheServer, case: ApacheCase) -> None:
     server.reset()
     if case.dh_in_cert:
@@ -329,7 +314,7 @@ def test_apache_fix_is_proven(
     assert fixes, f"{case.entry} has no Apache fix with settings for Apache {version_text}"
 
     _vulnerable(apache, case)
-    before = _flagged(_scan(apache, case, "before", tmp_path), case.entry)
+    before = flagged_ports(_scan(apache, case, "before", tmp_path), case.entry)
     assert set(before) == set(case.ports), (
         f"vulnerable config not reported on every port: {sorted(before)}"
     )
@@ -345,7 +330,7 @@ def test_apache_fix_is_proven(
             _vulnerable(apache, case)
             apache.apply("apache", _entry_settings(fix.settings), service=_vhost(fix.ports))
             name = f"fix-{entry.fixes.index(fix)}"
-            after = _flagged(_scan(apache, case, name, tmp_path), case.entry)
+            after = flagged_ports(_scan(apache, case, name, tmp_path), case.entry)
             still = sorted(set(after) & set(ports))
             assert not still, f"fix {fix.title!r} left the finding on ports {still}"
             _serves(apache, case, f"fix {fix.title!r}")
@@ -366,7 +351,7 @@ def test_apache_fix_is_proven(
             _vulnerable(apache, case)
             apache.apply("apache", _entry_settings(nf.settings), service=_vhost(nf.ports))
             name = f"notfix-{entry.not_fixes.index(nf)}"
-            after = _flagged(_scan(apache, case, name, tmp_path), case.entry)
+            after = flagged_ports(_scan(apache, case, name, tmp_path), case.entry)
             assert set(ports) <= set(after), (
                 f"{nf.change!r} is listed as not a fix, but removed the finding"
             )

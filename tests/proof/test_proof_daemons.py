@@ -22,9 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.advise.advice import Advice
-from advisor.api import Options, explain
-from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb import KnowledgeBase
 from advisor.kb.schema import Entry, Fix
 from advisor.kb.versions import parse_version
 from tests.lab.common import (
@@ -47,6 +45,7 @@ from tests.lab.servers_services import MariaDBServer, MemcachedServer
 from tests.lab.serves import http_fetch
 from tests.lab.tls import Certificate, make_self_signed_cert
 from tests.proof.conftest import ProofLog, Row, debian_version
+from tests.proof.harness import flagged
 
 pytestmark = pytest.mark.lab
 
@@ -85,17 +84,6 @@ def _fixes(entry: Entry, software: str, target: str) -> list[Fix]:
 def _fix(entry: Entry, software: str, target: str, key: str) -> Fix:
     (fix,) = [f for f in _fixes(entry, software, target) if key in dict(f.settings)]
     return fix
-
-
-def _flagged(xml: Path, entry_id: str) -> list[Advice]:
-    got: list[Advice] = []
-    with xml.open("rb") as fh:
-        explain(fh, KB, Options(on_advice=got.append, guess_os=False))
-    return [
-        a
-        for a in got
-        if a.entry is not None and a.entry.id == entry_id and a.verdict is Verdict.MATCHED
-    ]
 
 
 def _proven(log: ProofLog, entry: Entry, fix: Fix, port: int, how: str) -> None:
@@ -192,7 +180,7 @@ def test_memcached_listen_address_fix(
         root / "memcached-listen", cert, settings={"-l": f"{LOOPBACK},[{OUTSIDE}]"}
     ) as mc:
         port = mc.port(11211)
-        before = _flagged(
+        before = flagged(
             _scan(port, 11211, "memcached-info", "memcached", tmp_path / "before.xml",
                   target=OUTSIDE, udp=True),
             entry.id,
@@ -202,11 +190,11 @@ def test_memcached_listen_address_fix(
         for target in (OUTSIDE, LOOPBACK):
             xml = _scan(port, 11211, "memcached-info", "memcached", tmp_path / f"after-{target}.xml",
                         target=target, udp=True)  # fmt: skip
-            flagged = _flagged(xml, entry.id)
+            found = flagged(xml, entry.id)
             if target == OUTSIDE:
-                assert not flagged, f"fix {fix.title!r} left the finding on {OUTSIDE}"
+                assert not found, f"fix {fix.title!r} left the finding on {OUTSIDE}"
             else:  # the application's own address: TCP still answers, UDP is off
-                assert {a.finding.location.protocol for a in flagged} <= {"tcp"}
+                assert {a.finding.location.protocol for a in found} <= {"tcp"}
         assert b"VALUE advisor 0 5\r\nhello\r\nEND\r\n" in _memcached_text(port)
     _proven(proof_log, entry, fix, 11211,
             "nmap memcached-info answered over TCP and UDP on the outside address before, on "
@@ -236,12 +224,12 @@ def test_memcached_sasl_fix(
     mc.extra_env = {"SASL_CONF_PATH": str(sasl)}
     with mc:
         port = mc.port(11211)
-        assert _flagged(
+        assert flagged(
             _scan(port, 11211, "memcached-info", "memcached", tmp_path / "before.xml"), entry.id
         ), "memcached without SASL is not reported"
         mc.apply("memcached", dict(fix.settings))
         after = _scan(port, 11211, "memcached-info", "memcached", tmp_path / "after.xml")
-        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        assert not flagged(after, entry.id), f"fix {fix.title!r} left the finding"
         plain = f"\0{SASL_USER}\0{SASL_PASSWORD}".encode()
         # without a login the binary protocol is refused (0x20 auth error), after it works
         store = (SET, struct.pack(">II", 0, 60), b"advisor", b"hello")
@@ -278,11 +266,11 @@ def test_mariadb_bind_address_fix(
         port = db.port(3306)
         before = _scan(port, 3306, "mysql-empty-password", "mysql", tmp_path / "before.xml",
                        target=OUTSIDE)  # fmt: skip
-        assert _flagged(before, entry.id), "the anonymous account is not reported on ::1"
+        assert flagged(before, entry.id), "the anonymous account is not reported on ::1"
         db.apply("mariadb", dict(fix.settings))
         after = _scan(port, 3306, "mysql-empty-password", "mysql", tmp_path / "after.xml",
                       target=OUTSIDE)  # fmt: skip
-        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        assert not flagged(after, entry.id), f"fix {fix.title!r} left the finding"
         # the application still logs in over TCP on the address it uses
         assert db.tcp_sql("SELECT 1", APP_USER, APP_PASSWORD).strip() == "1"
     _proven(proof_log, entry, fix, 3306,
@@ -306,10 +294,10 @@ def test_tomcat_allow_trace_fix(
     with TomcatServer(root / "tomcat", cert, settings={"allowTrace": "true"}) as tomcat:
         port = tomcat.port(8080)
         before = _scan(port, 8080, "http-trace", "http", tmp_path / "before.xml")
-        assert _flagged(before, entry.id), "TRACE enabled on Tomcat is not reported"
+        assert flagged(before, entry.id), "TRACE enabled on Tomcat is not reported"
         tomcat.apply("tomcat-connector", dict(fix.settings))
         after = _scan(port, 8080, "http-trace", "http", tmp_path / "after.xml")
-        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        assert not flagged(after, entry.id), f"fix {fix.title!r} left the finding"
         status, _headers, body = http_fetch(port, tls=False)
         assert (status, body.decode()) == (200, TOMCAT_PAGE)
         assert http_fetch(port, tls=False, method="TRACE")[0] == 405
@@ -331,10 +319,10 @@ def test_squid_open_proxy_fix(
     with SquidServer(root / "squid", cert) as squid:
         port = squid.port(3128)
         before = _scan(port, 3128, "http-open-proxy", "squid-http", tmp_path / "before.xml")
-        assert _flagged(before, entry.id), "the open Squid is not reported"
+        assert flagged(before, entry.id), "the open Squid is not reported"
         squid.apply("squid", dict(fix.settings))
         after = _scan(port, 3128, "http-open-proxy", "squid-http", tmp_path / "after.xml")
-        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        assert not flagged(after, entry.id), f"fix {fix.title!r} left the finding"
         # a client on the private network is still served; an outsider is refused
         assert squid.lan_get("10.0.0.5") == 200
         assert squid.lan_get("198.51.100.7") == 403
@@ -386,11 +374,11 @@ def test_bind_recursion_fix(
     with BindServer(root / "bind", cert, settings={"allow-recursion": "{ any; }"}) as named:
         port = named.port(53)
         before = _dns_recursion_scan(port, tmp_path / "before.xml")
-        assert _flagged(before, entry.id), "the open resolver is not reported"
+        assert flagged(before, entry.id), "the open resolver is not reported"
         named.apply("bind-options", dict(fix.settings))
         after = _dns_recursion_scan(port, tmp_path / "after.xml")
         assert 'portid="53"' in after.read_text()
-        assert not _flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        assert not flagged(after, entry.id), f"fix {fix.title!r} left the finding"
         # the server itself is still served recursively; the outsider is not
         assert named.query("www.example.org", LOOPBACK) == (True, 0, 1)
         assert named.query("www.example.org", DNS_OUTSIDER)[0] is False

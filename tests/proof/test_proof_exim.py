@@ -16,29 +16,26 @@ The relay scan comes from the loopback address 127.0.0.2 (``-S 127.0.0.2 -e lo``
 from __future__ import annotations
 
 import smtplib
-import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from advisor.advise.advice import Advice
-from advisor.api import Options, explain
-from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb import KnowledgeBase
 from advisor.kb.schema import Entry, Fix
 from advisor.kb.versions import parse_version
-from tests.lab.common import LOOPBACK, binary, check_loopback, make_lab_dir, skip_unless_available
-from tests.lab.nmap import run_nmap, write_datadir
+from tests.lab.common import LOOPBACK, make_lab_dir, skip_unless_available
+from tests.lab.nmap import run_nmap
 from tests.lab.servers_exim import EximServer, exim_missing, exim_version
 from tests.lab.serves import MAIL_PASSWORD, MAIL_USER, assert_mail_serves, client_context
 from tests.lab.tls import Certificate, handshake, make_self_signed_cert
 from tests.proof.conftest import ProofLog, Row
+from tests.proof.harness import flagged_ports, nmap_from_other_address
 
 pytestmark = pytest.mark.lab
 
 KB = KnowledgeBase.load()
-OTHER_LOOPBACK = "127.0.0.2"
 
 
 @dataclass(frozen=True)
@@ -101,28 +98,7 @@ def _scan(server: EximServer, case: Case, name: str, tmp: Path) -> Path:
     ports = [server.port(p) for p in case.ports]
     out = tmp / f"{name}.xml"
     if case.from_other_address:
-        check_loopback(LOOPBACK)
-        datadir = write_datadir(out.with_suffix(".nmapdata"), server.servicedb())
-        cmd = [
-            binary("nmap"),
-            "-sT",
-            "-Pn",
-            "-n",
-            "-S",
-            OTHER_LOOPBACK,
-            "-e",
-            "lo",
-            "--datadir",
-            str(datadir),
-            "--script",
-            case.script,
-            "-p",
-            ",".join(str(p) for p in ports),
-            LOOPBACK,
-            "-oX",
-            str(out),
-        ]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+        nmap_from_other_address(ports, case.script, out, server.servicedb())
     else:
         out = run_nmap(ports, case.script, out, servicedb=server.servicedb()).xml
     text = out.read_text()
@@ -131,20 +107,6 @@ def _scan(server: EximServer, case: Case, name: str, tmp: Path) -> Path:
     logical_xml = tmp / f"{name}-logical.xml"
     logical_xml.write_text(text)
     return logical_xml
-
-
-def _flagged(xml: Path, entry_id: str) -> dict[int, Advice]:
-    got: list[Advice] = []
-    with xml.open("rb") as fh:
-        explain(fh, KB, Options(on_advice=got.append, guess_os=False))
-    return {
-        a.finding.location.port: a
-        for a in got
-        if a.entry is not None
-        and a.entry.id == entry_id
-        and a.verdict is Verdict.MATCHED
-        and a.finding.location.port is not None
-    }
 
 
 def _exim_fixes(entry: Entry, version: tuple[int, ...]) -> list[Fix]:
@@ -204,7 +166,7 @@ def test_exim_fix_is_proven(
     version = parse_version(version_text) or ()
 
     _vulnerable(exim, case)
-    before = _flagged(_scan(exim, case, "before", tmp_path), case.entry)
+    before = flagged_ports(_scan(exim, case, "before", tmp_path), case.entry)
     assert set(before) == set(case.ports), (
         f"vulnerable config not reported on every port: {sorted(before)}"
     )
@@ -219,7 +181,7 @@ def test_exim_fix_is_proven(
             ports = tuple(p for p in case.ports if not fix.ports or p in fix.ports)
             _vulnerable(exim, case)
             exim.apply(fix.target, dict(fix.settings))
-            after = _flagged(
+            after = flagged_ports(
                 _scan(exim, case, f"fix-{entry.fixes.index(fix)}", tmp_path), case.entry
             )
             still = sorted(set(after) & set(ports))

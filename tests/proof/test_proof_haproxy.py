@@ -24,9 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.advise.advice import Advice
-from advisor.api import Options, explain
-from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb import KnowledgeBase
 from advisor.kb.versions import parse_version
 from tests.lab.common import make_lab_dir, skip_unless_available
 from tests.lab.nmap import run_nmap
@@ -34,6 +32,7 @@ from tests.lab.servers_haproxy import BACKEND_TEXT, HAPROXY_TARGETS, HaproxyServ
 from tests.lab.serves import http_fetch
 from tests.lab.tls import Certificate, make_self_signed_cert
 from tests.proof.conftest import ProofLog, Row, debian_version
+from tests.proof.harness import flagged
 
 pytestmark = pytest.mark.lab
 
@@ -119,17 +118,6 @@ def lab() -> Iterator[tuple[Path, Certificate]]:
     yield root, make_self_signed_cert(root / "cert")
 
 
-def _flagged(xml: Path, entry_id: str) -> list[Advice]:
-    got: list[Advice] = []
-    with xml.open("rb") as fh:
-        explain(fh, KB, Options(on_advice=got.append, guess_os=False))
-    return [
-        a
-        for a in got
-        if a.entry is not None and a.entry.id == entry_id and a.verdict is Verdict.MATCHED
-    ]
-
-
 def _scan(proxy: HaproxyServer, case: Case, out: Path) -> Path:
     """Scan the frontend; the XML names it port 443, as a real server shows it."""
     port = proxy.port(443)
@@ -176,11 +164,11 @@ def test_haproxy_fix_is_proven(
     with proxy:
         for fix in fixes:
             _vulnerable(proxy, case)
-            before = _flagged(_scan(proxy, case, tmp_path / "before.xml"), entry.id)
+            before = flagged(_scan(proxy, case, tmp_path / "before.xml"), entry.id)
             assert before, f"{entry.id}: the vulnerable HAProxy configuration is not reported"
             proxy.apply(fix.target, dict(fix.settings))
             n = entry.fixes.index(fix)
-            after = _flagged(_scan(proxy, case, tmp_path / f"fix-{n}.xml"), entry.id)
+            after = flagged(_scan(proxy, case, tmp_path / f"fix-{n}.xml"), entry.id)
             assert not after, f"fix {fix.title!r} left the finding"
             status, headers, body = http_fetch(proxy.port(443), tls=True)
             assert (status, body.decode()) == (200, BACKEND_TEXT), "no page from the backend"

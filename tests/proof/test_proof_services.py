@@ -22,19 +22,17 @@ import io
 import smtplib
 import socket
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from advisor.advise.advice import Advice
-from advisor.api import Options, explain
-from advisor.kb import KnowledgeBase, Verdict
+from advisor.kb import KnowledgeBase
 from advisor.kb.schema import Entry, Fix
 from advisor.kb.versions import parse_version
-from tests.lab.common import LOOPBACK, binary, check_loopback, make_lab_dir, skip_unless_available
-from tests.lab.nmap import run_nmap, write_datadir
+from tests.lab.common import LOOPBACK, make_lab_dir, skip_unless_available
+from tests.lab.nmap import run_nmap
 from tests.lab.servers import PostfixServer
 from tests.lab.servers_services import (
     FTP_PASSWORD,
@@ -45,12 +43,12 @@ from tests.lab.servers_services import (
 )
 from tests.lab.tls import Certificate, make_self_signed_cert
 from tests.proof.conftest import ProofLog, Row, debian_version
+from tests.proof.harness import OTHER_LOOPBACK, flagged_ports, nmap_from_other_address
 
 pytestmark = pytest.mark.lab
 
 KB = KnowledgeBase.load()
 #: A second loopback address, the scanner's source for Dovecot (see the module docstring).
-OTHER_LOOPBACK = "127.0.0.2"
 
 
 def _entry(entry_id: str) -> Entry:
@@ -90,49 +88,6 @@ def _not_a_fix(
     )  # fmt: skip
 
 
-def _flagged(xml: Path, entry_id: str) -> dict[int, Advice]:
-    got: list[Advice] = []
-    with xml.open("rb") as fh:
-        explain(fh, KB, Options(on_advice=got.append, guess_os=False))
-    return {
-        a.finding.location.port: a
-        for a in got
-        if a.entry is not None
-        and a.entry.id == entry_id
-        and a.verdict is Verdict.MATCHED
-        and a.finding.location.port is not None
-    }
-
-
-def _nmap_from_other_address(
-    ports: list[int], scripts: str, out: Path, services: dict[int, str]
-) -> Path:
-    """nmap's connect scan of 127.0.0.1 from the source address 127.0.0.2 (loopback both)."""
-    check_loopback(LOOPBACK)
-    datadir = write_datadir(out.with_suffix(".nmapdata"), services)
-    cmd = [
-        binary("nmap"),
-        "-sT",
-        "-Pn",
-        "-n",
-        "-S",
-        OTHER_LOOPBACK,
-        "-e",
-        "lo",
-        "--datadir",
-        str(datadir),
-        "--script",
-        scripts,
-        "-p",
-        ",".join(str(p) for p in ports),
-        LOOPBACK,
-        "-oX",
-        str(out),
-    ]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
-    return out
-
-
 @pytest.fixture(scope="module")
 def lab() -> Iterator[tuple[Path, Certificate]]:
     skip_unless_available("nmap", "openssl", root=True)
@@ -161,7 +116,7 @@ def test_vsftpd_anonymous_login_fix(
     fix = _fix(entry, "vsftpd")
     with VsftpdServer(root / "vsftpd-anon", cert) as ftp:
         port = ftp.port(21)
-        before = _flagged(
+        before = flagged_ports(
             run_nmap(port, "ftp-anon", tmp_path / "before.xml", servicedb=ftp.servicedb()).xml,
             entry.id,
         )
@@ -174,13 +129,13 @@ def test_vsftpd_anonymous_login_fix(
                 still = run_nmap(
                     port, "ftp-anon", tmp_path / "notfix.xml", servicedb=ftp.servicedb()
                 ).xml
-                assert port in _flagged(still, entry.id), f"not_fix {nf.change!r} removed it"
+                assert port in flagged_ports(still, entry.id), f"not_fix {nf.change!r} removed it"
                 _not_a_fix(proof_log, entry, "vsftpd", nf.change, (21,))
                 ftp.reset()
 
         ftp.apply(fix.target, dict(fix.settings))
         after = run_nmap(port, "ftp-anon", tmp_path / "after.xml", servicedb=ftp.servicedb()).xml
-        assert port not in _flagged(after, entry.id)
+        assert port not in flagged_ports(after, entry.id)
         with pytest.raises(ftplib.error_perm, match="530"):
             _ftp_fetch(port, "anonymous", "IEUser@", "pub/README")
         # the service still serves: a local user logs in and downloads a file
@@ -204,12 +159,12 @@ def test_vsftpd_bounce_fix(
         before = run_nmap(
             port, "ftp-bounce", tmp_path / "before.xml", servicedb=ftp.servicedb(), extra_args=args
         ).xml
-        assert port in _flagged(before, entry.id)
+        assert port in flagged_ports(before, entry.id)
         ftp.apply(fix.target, dict(fix.settings))
         after = run_nmap(
             port, "ftp-bounce", tmp_path / "after.xml", servicedb=ftp.servicedb(), extra_args=args
         ).xml
-        assert port not in _flagged(after, entry.id)
+        assert port not in flagged_ports(after, entry.id)
         assert (
             _ftp_fetch(port, "anonymous", "IEUser@", "pub/README")
             == b"advisor lab anonymous file\n"
@@ -272,7 +227,7 @@ def test_postfix_smtp_command_fixes(
     fix = _fix(entry, "postfix")
     port = postfix.port(25)
     postfix.reset()
-    before = _flagged(
+    before = flagged_ports(
         run_nmap(port, "smtp-commands", tmp_path / "before.xml", servicedb=postfix.servicedb()).xml,
         entry.id,
     )
@@ -282,7 +237,7 @@ def test_postfix_smtp_command_fixes(
         after = run_nmap(
             port, "smtp-commands", tmp_path / "after.xml", servicedb=postfix.servicedb()
         ).xml
-        assert port not in _flagged(after, entry.id)
+        assert port not in flagged_ports(after, entry.id)
         keywords, vrfy, refused = _smtp_session(port)
         assert refused == {}  # the message to a local mailbox was accepted
         if entry_id == "ADV-2010":
@@ -327,7 +282,7 @@ def test_postfix_open_relay_fix(
         # port 25 in the XML, as a real server shows it: advisor then knows the MTA's fixes
         logical = tmp_path / f"{name}-25.xml"
         logical.write_text(xml.read_text().replace(f'portid="{port}"', 'portid="25"'))
-        return _flagged(logical, entry.id)
+        return flagged_ports(logical, entry.id)
 
     try:
         for fix in fixes:
@@ -359,7 +314,7 @@ def test_postfix_discard_ehlo_vrfy_only_hides_the_keyword(
         scan = run_nmap(
             port, "smtp-commands", tmp_path / "discard.xml", servicedb=postfix.servicedb()
         ).xml
-        assert port not in _flagged(scan, entry.id)
+        assert port not in flagged_ports(scan, entry.id)
         keywords, vrfy, _refused = _smtp_session(port)
         assert "vrfy" not in keywords
         assert vrfy == (252, b"2.0.0 root")
@@ -390,18 +345,18 @@ def test_dovecot_plaintext_auth_fix(
     ) as dovecot:
         ports = [dovecot.port(143), dovecot.port(110)]
         services = dovecot.servicedb()
-        before = _nmap_from_other_address(ports, scripts, tmp_path / "before.xml", services)
-        assert set(ports) <= set(_flagged(before, entry.id))
+        before = nmap_from_other_address(ports, scripts, tmp_path / "before.xml", services)
+        assert set(ports) <= set(flagged_ports(before, entry.id))
         for nf in entry.not_fixes:
             if nf.settings and nf.target == "dovecot":
                 dovecot.apply("dovecot", dict(nf.settings))
-                still = _nmap_from_other_address(ports, scripts, tmp_path / "notfix.xml", services)
-                assert set(ports) <= set(_flagged(still, entry.id)), nf.change
+                still = nmap_from_other_address(ports, scripts, tmp_path / "notfix.xml", services)
+                assert set(ports) <= set(flagged_ports(still, entry.id)), nf.change
                 _not_a_fix(proof_log, entry, "dovecot", nf.change, (143, 110))
                 dovecot.set({"auth_mechanisms": "plain"})
         dovecot.apply("dovecot", dict(fix.settings))
-        after = _nmap_from_other_address(ports, scripts, tmp_path / "after.xml", services)
-        assert not set(ports) & set(_flagged(after, entry.id))
+        after = nmap_from_other_address(ports, scripts, tmp_path / "after.xml", services)
+        assert not set(ports) & set(flagged_ports(after, entry.id))
         # the service still serves: an IMAP login over STARTTLS
         with imaplib.IMAP4(LOOPBACK, dovecot.port(143), timeout=15) as imap:
             imap.starttls(ssl_context=ssl._create_unverified_context())
@@ -435,7 +390,7 @@ def test_redis_requirepass_fix(
     fix = _fix(entry, "redis")
     with RedisServer(root / "redis", cert) as redis:
         port = redis.port(6379)
-        assert port in _flagged(
+        assert port in flagged_ports(
             run_nmap(port, "redis-info", tmp_path / "before.xml", servicedb=redis.servicedb()).xml,
             entry.id,
         )
@@ -445,13 +400,13 @@ def test_redis_requirepass_fix(
                 still = run_nmap(
                     port, "redis-info", tmp_path / "notfix.xml", servicedb=redis.servicedb()
                 ).xml
-                assert port in _flagged(still, entry.id), nf.change
+                assert port in flagged_ports(still, entry.id), nf.change
                 _not_a_fix(proof_log, entry, "redis", nf.change, (6379,))
         redis.apply(fix.target, dict(fix.settings))
         after = run_nmap(
             port, "redis-info", tmp_path / "after.xml", servicedb=redis.servicedb()
         ).xml
-        assert port not in _flagged(after, entry.id)
+        assert port not in flagged_ports(after, entry.id)
         password = dict(fix.settings)["requirepass"]
         assert _redis(port, ["PING"])[0].startswith(b"-NOAUTH")
         assert _redis(port, ["AUTH", password], ["PING"]) == [b"+OK", b"+PONG"]
