@@ -2,7 +2,8 @@
 
 ``knowledge/proof-matrix.json`` is written by the proof suite (``tests/proof/``): for each
 entry, software and version, whether the advised change removed the finding in a real nmap
-scan while a normal TLS client still connected. The file is data, committed with the entries.
+scan while the service still served a normal client (tests/lab/serves.py). The file is
+data, committed with the entries.
 """
 
 from __future__ import annotations
