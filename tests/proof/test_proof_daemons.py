@@ -1,6 +1,6 @@
-"""Proofs for memcached, MariaDB, Tomcat, Squid and BIND (ADV-5153/5154, ADV-3030/3104, ADV-5156): the
-real Debian servers on loopback (tests/lab/servers_services.py, tests/lab/servers_daemons.py),
-real nmap, each fix's ``settings`` applied as the entry states them (targets ``memcached``:
+"""Proofs for memcached, MariaDB, Tomcat, Squid and BIND (ADV-5153/5154, ADV-3030/3104,
+ADV-5156/5309): the real Debian servers on loopback (tests/lab/servers_services.py,
+tests/lab/servers_daemons.py), real nmap, each fix's ``settings`` applied as the entry states them (targets ``memcached``:
 command-line options, ``mariadb``: ``[mysqld]`` options, ``tomcat-connector``: ``<Connector>``
 attributes, ``squid``: squid.conf directives, ``bind-options``: named.conf options). Results
 go to the proof log.
@@ -385,3 +385,43 @@ def test_bind_recursion_fix(
     _proven(proof_log, entry, fix, 53,
             "nmap dns-recursion (from 127.0.0.2) saw recursion available before and not after; "
             "a query from the server's own address 127.0.0.1 still gets a recursive answer")  # fmt: skip
+
+
+def _version_bind(port: int) -> tuple[int, int]:
+    """A ``version.bind`` TXT query of class CHAOS over UDP: the reply's RCODE and answer count."""
+    qid = 0x5642
+    wire = struct.pack(">HHHHHH", qid, 0x0000, 1, 0, 0, 0)
+    wire += b"\x07version\x04bind\x00" + struct.pack(">HH", 16, 3)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(wire, (LOOPBACK, port))
+        reply, _ = sock.recvfrom(4096)
+    rid, flags, _qd, ancount = struct.unpack(">HHHH", reply[:8])
+    assert rid == qid, f"named answered query id {rid:#x}"
+    return flags & 0x000F, ancount
+
+
+def test_bind_version_none_fix(
+    lab: tuple[Path, Certificate], tmp_path: Path, proof_log: ProofLog
+) -> None:
+    skip_unless_available("named", "named-checkconf", root=True)
+    root, cert = lab
+    entry = _entry("ADV-5309")
+    fix = _fix(entry, "bind", "bind-options", "version")
+    # BIND's default: version.bind answers the real version (9.18.x-...-Debian)
+    with BindServer(root / "bind-version", cert) as named:
+        port = named.port(53)
+        before = flagged(_scan(port, 53, "dns-nsid", "domain", tmp_path / "before.xml"), entry.id)
+        assert before, "the version.bind answer is not reported"
+        assert _version_bind(port) == (0, 1)
+        named.apply("bind-options", dict(fix.settings))
+        after = _scan(port, 53, "dns-nsid", "domain", tmp_path / "after.xml")
+        assert 'portid="53"' in after.read_text()
+        assert not flagged(after, entry.id), f"fix {fix.title!r} left the finding"
+        assert _version_bind(port)[1] == 0  # BIND 9.18: NOERROR, no TXT record
+        # the name server still answers
+        assert named.query("www.example.org", LOOPBACK) == (True, 0, 1)
+    _proven(proof_log, entry, fix, 53,
+            "nmap dns-nsid read bind.version (the Debian BIND version) before and nothing after; "
+            "version.bind gets an empty answer, and a recursive A query from 127.0.0.1 "
+            "is still answered")  # fmt: skip
