@@ -11,7 +11,18 @@ that software whose version range holds the installed version: reset, apply the 
 
 The one liberty taken with an entry's settings: a path to a DH parameter file (``*.pem``) is
 replaced by the pre-generated fixture of the same kind (tests/lab/fixtures/dh2048.pem),
-because the entry's own command (``openssl dhparam 2048``) takes minutes in CI.
+because the entry's own command (``openssl dhparam 2048``) takes minutes in CI; and Let's
+Encrypt's ``/etc/letsencrypt/live/HOST/fullchain.pem`` / ``privkey.pem`` are replaced by a new
+certificate and key from a throwaway test CA (tests/lab/certs.py, as the nginx proofs in
+test_proof_nginx_web.py do).
+
+Certificates (ADV-1017, 1050-1053, ``Case.cert``): the vulnerable state is the old
+configuration pointing at a bad certificate from that CA (expired, self-signed, RSA-1024 or
+SHA-1 signed: ``smtpd_tls_cert_file``/``smtpd_tls_key_file`` in Postfix, ``ssl_cert``/``ssl_key``
+in Dovecot, with OpenSSL's security level 0 so the weak ones load at all); the fix points the
+server at the new RSA-2048/SHA-256 certificate, valid now. In Postfix that is
+``smtpd_tls_chain_files`` next to the old legacy settings, which postconf(5) says are then
+ignored.
 
 Results go to the session's proof log; ``ADVISOR_WRITE_PROOF=1`` writes them to
 knowledge/proof-matrix.json (see tests/proof/conftest.py).
@@ -31,11 +42,12 @@ from advisor.api import Options, explain
 from advisor.kb import KnowledgeBase, Verdict
 from advisor.kb.schema import Entry, Fix
 from advisor.kb.versions import parse_version
+from tests.lab.certs import LabCA
 from tests.lab.common import dh_fixture
 from tests.lab.nmap import run_nmap
 from tests.lab.servers import LabServer
 from tests.lab.serves import assert_http_ok, assert_mail_serves
-from tests.lab.tls import handshake
+from tests.lab.tls import Certificate, handshake
 from tests.proof.conftest import ProofLog, Row
 
 pytestmark = pytest.mark.lab
@@ -55,6 +67,9 @@ class Case:
     """Logical ports to scan."""
     script: str = "ssl-dh-params"
     extra_fixes: tuple[str, ...] = field(default=())
+    cert: Mapping[str, object] | None = None
+    """The bad certificate (``LabCA.issue`` keyword arguments, ``{"self_signed": True}``):
+    ``{bad_cert}`` / ``{bad_key}`` in ``vulnerable`` are its files."""
 
 
 DHE_CIPHERS = "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0"
@@ -195,6 +210,62 @@ CASES = [
 ]
 
 
+#: The bad certificate, as the old configuration names it (Postfix's legacy parameters, Dovecot's
+#: 2.x ones); security level 0 so OpenSSL 3 loads an RSA-1024 key or a SHA-1 signature at all.
+_BAD_CERT = {
+    "postfix": {
+        "smtpd_tls_cert_file": "{bad_cert}",
+        "smtpd_tls_key_file": "{bad_key}",
+        "tls_medium_cipherlist": LEGACY,
+    },
+    "dovecot": {
+        "ssl_cert": "<{bad_cert}",
+        "ssl_key": "<{bad_key}",
+        "ssl_cipher_list": "ALL:!aNULL:@SECLEVEL=0",
+    },
+}
+_BAD = {
+    "ADV-1050": {"not_before": -400, "not_after": -35},
+    "ADV-1051": {"self_signed": True},
+    "ADV-1052": {"bits": 1024},
+    "ADV-1053": {"digest": "sha1"},
+    "ADV-1017": {"digest": "sha1"},
+}
+_CERT_PORTS = {"postfix": ("postfix-main", (25, 465, 587)), "dovecot": ("dovecot", (993, 143))}
+CASES += [
+    Case(
+        entry,
+        software,
+        _BAD_CERT[software],
+        target,
+        ports,
+        "ssl-enum-ciphers" if entry == "ADV-1017" else "ssl-cert",
+        cert=bad,
+    )
+    for entry, bad in _BAD.items()
+    for software, (target, ports) in _CERT_PORTS.items()
+]
+
+
+@pytest.fixture(scope="module")
+def ca(lab_dir: Path) -> LabCA:
+    return LabCA(lab_dir / "proof-ca")
+
+
+def _certs(case: Case, ca: LabCA | None) -> tuple[Certificate, Certificate] | None:
+    """(bad, good) certificates from the test CA for a certificate case, else None."""
+    if case.cert is None or ca is None:
+        return None
+    name = f"{case.entry.lower()}-{case.software}"
+    args = dict(case.cert)
+    bad = (
+        ca.self_signed(f"{name}-bad")
+        if args.pop("self_signed", False)
+        else ca.issue(f"{name}-bad", **args)  # type: ignore[arg-type]
+    )
+    return bad, ca.issue(f"{name}-good")
+
+
 def _fixtures() -> dict[str, str]:
     return {
         "dh1024": str(dh_fixture("dh1024.pem")),
@@ -204,24 +275,37 @@ def _fixtures() -> dict[str, str]:
     }
 
 
-def _fill(settings: Mapping[str, str]) -> dict[str, str]:
+def _fill(
+    settings: Mapping[str, str], certs: tuple[Certificate, Certificate] | None = None
+) -> dict[str, str]:
     fx = _fixtures()
+    if certs is not None:
+        fx.update(bad_cert=str(certs[0].cert), bad_key=str(certs[0].key))
     return {k: v.format(**fx) for k, v in settings.items()}
 
 
 def _substitute_files(
-    settings: tuple[tuple[str, str], ...], software: str
+    settings: tuple[tuple[str, str], ...],
+    software: str,
+    good: Certificate | None = None,
 ) -> dict[str, str | None]:
-    """The entry's settings, with DH parameter file paths pointing at the fixture, and an
-    empty value meaning "delete the directive" for nginx and Dovecot (docs/knowledge-format.md)."""
+    """The entry's settings, with DH parameter file paths pointing at the fixture, Let's
+    Encrypt's ``fullchain.pem`` / ``privkey.pem`` at the test CA's new certificate and key
+    (``good``), and an empty value meaning "delete the directive" for nginx and Dovecot
+    (docs/knowledge-format.md)."""
     dh2048 = _fixtures()["dh2048"]
+
+    def path(m: re.Match[str]) -> str:
+        name = m.group(2)
+        if good is not None and name.endswith("/fullchain.pem"):
+            return m.group(1) + str(good.cert)
+        if good is not None and name.endswith("/privkey.pem"):
+            return m.group(1) + str(good.key)
+        return m.group(1) + dh2048
+
     out: dict[str, str | None] = {}
     for k, v in settings:
-        out[k] = (
-            None
-            if v == "" and software != "postfix"
-            else _PEM.sub(lambda m: m.group(1) + dh2048, v)
-        )
+        out[k] = None if v == "" and software != "postfix" else _PEM.sub(path, v)
     return out
 
 
@@ -316,10 +400,12 @@ def _still_serves(server: LabServer) -> str:
     return "; ".join(done)
 
 
-def _vulnerable(server: LabServer, case: Case) -> None:
+def _vulnerable(
+    server: LabServer, case: Case, certs: tuple[Certificate, Certificate] | None = None
+) -> None:
     server.reset()
     if case.vulnerable:
-        server.apply(case.target, _fill(case.vulnerable))  # type: ignore[arg-type]
+        server.apply(case.target, _fill(case.vulnerable, certs))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.entry}-{c.software}")
@@ -331,8 +417,10 @@ def test_fix_is_proven(
     server = _server(case, request)
     version_text = _installed(server)
     version = parse_version(version_text) or ()
+    certs = _certs(case, request.getfixturevalue("ca") if case.cert is not None else None)
+    good = certs[1] if certs is not None else None
 
-    _vulnerable(server, case)
+    _vulnerable(server, case, certs)
     before = _flagged(_advice(_scan(server, case, "before", tmp_path)), case.entry)
     assert set(before) == set(case.ports), (
         f"vulnerable config not reported on every port: {sorted(before)}"
@@ -347,8 +435,10 @@ def test_fix_is_proven(
         ports = tuple(p for p in case.ports if not fix.ports or p in fix.ports)
         if not ports:
             continue
-        _vulnerable(server, case)
-        _apply(server, case, fix.target, _substitute_files(fix.settings, case.software), ports)
+        _vulnerable(server, case, certs)
+        _apply(
+            server, case, fix.target, _substitute_files(fix.settings, case.software, good), ports
+        )
         after = _flagged(
             _advice(_scan(server, case, f"fix-{entry.fixes.index(fix)}", tmp_path)), case.entry
         )
@@ -378,8 +468,8 @@ def test_fix_is_proven(
         if not nf.versions.contains(version):
             continue
         ports = tuple(p for p in case.ports if not nf.ports or p in nf.ports)
-        _vulnerable(server, case)
-        _apply(server, case, nf.target, _substitute_files(nf.settings, case.software), ports)
+        _vulnerable(server, case, certs)
+        _apply(server, case, nf.target, _substitute_files(nf.settings, case.software, good), ports)
         after = _flagged(
             _advice(_scan(server, case, f"notfix-{entry.not_fixes.index(nf)}", tmp_path)),
             case.entry,
