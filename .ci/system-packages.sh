@@ -122,7 +122,8 @@ fi
 
 # On a host where the packages started their services anyway, stop them: tests use their own
 # instances and standard ports must stay free. Ignore failures (no systemd, not running).
-for svc in postfix dovecot nginx ssh smbd nmbd snmpd vsftpd redis-server; do
+for svc in postfix dovecot nginx ssh smbd nmbd snmpd vsftpd redis-server apache2 haproxy \
+  php8.2-fpm stunnel4 memcached mariadb tomcat10 squid named; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl stop "$svc" >/dev/null 2>&1 || true
     systemctl disable "$svc" >/dev/null 2>&1 || true
