@@ -288,6 +288,18 @@ MAILBOX_DOMAIN = "mailbox.example.test"
 MAILBOX_UID = 65534
 
 
+def mail_ports(kind: str, ports: Mapping[int, int] | None) -> list[tuple[int, int]]:
+    """(logical, actual) for a mail lab's SMTP ports 25, 465 and 587: ``ports`` maps the
+    logical ones wanted to actual ports (0 = a free one); None = all three on free ports."""
+    given = dict(ports or {})
+    unknown = set(given) - {25, 465, 587}
+    if unknown:
+        raise LabError(f"{kind} lab knows logical ports 25, 465, 587, not {sorted(unknown)}")
+    wanted = [25, 465, 587] if ports is None else sorted(given)
+    free = iter(free_ports(len(wanted)))
+    return [(logical, given.get(logical) or next(free)) for logical in wanted]
+
+
 class PostfixServer(LabServer):
     """A Postfix instance run with ``postfix -c DIR``.
 
@@ -306,15 +318,8 @@ class PostfixServer(LabServer):
         main: Mapping[str, str] | None = None,
         hostname: str = "lab.example.test",
     ) -> None:
-        given = dict(ports or {})
-        unknown = set(given) - set(_POSTFIX_LISTENERS)
-        if unknown:
-            raise LabError(f"postfix lab knows logical ports 25, 465, 587, not {sorted(unknown)}")
-        wanted = sorted(_POSTFIX_LISTENERS) if ports is None else sorted(given)
-        free = iter(free_ports(len(wanted)))
         listeners: list[Listener] = []
-        for logical in wanted:
-            actual = given.get(logical) or next(free)
+        for logical, actual in mail_ports("postfix", ports):
             label, _opts, mode, starttls, nmap_service = _POSTFIX_LISTENERS[logical]
             name = (
                 f"{LOOPBACK}:{_STANDARD_SERVICE_NAME[logical]}"

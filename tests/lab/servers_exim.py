@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
-from .common import LOOPBACK, LabError, free_ports, run
-from .servers import MAILBOX_DOMAIN, Listener
+from .common import LOOPBACK, LabError, run
+from .servers import MAILBOX_DOMAIN, Listener, mail_ports
 from .servers_services import ForegroundServer
 from .tls import Certificate
 
@@ -91,15 +91,8 @@ class EximServer(ForegroundServer):
         settings: Mapping[str, str] | None = None,
         hostname: str = "lab.example.test",
     ) -> None:
-        given = dict(ports or {})
-        unknown = set(given) - set(_EXIM_LISTENERS)
-        if unknown:
-            raise LabError(f"exim lab knows logical ports 25, 465, 587, not {sorted(unknown)}")
-        wanted = sorted(_EXIM_LISTENERS) if ports is None else sorted(given)
-        free = iter(free_ports(len(wanted)))
         listeners = []
-        for logical in wanted:
-            actual = given.get(logical) or next(free)
+        for logical, actual in mail_ports("exim", ports):
             label, mode, starttls, nmap_service = _EXIM_LISTENERS[logical]
             listeners.append(
                 Listener(logical, actual, label, label, mode, starttls, nmap_service)  # type: ignore[arg-type]
