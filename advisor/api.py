@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, Protocol
 
 from advisor.advise.accept import Acceptance, find_acceptance
 from advisor.advise.advice import (
@@ -23,6 +23,7 @@ from advisor.advise.advice import (
     VerifyAt,
     advice_for_context,
     advise,
+    finding_reads,
     place,
     uses_host,
 )
@@ -177,9 +178,23 @@ def advise_finding(
     return out
 
 
-#: Endpoint contexts remembered per memoised finding (most scans repeat a few; a service
-#: banner that names its host makes every context new, and those are not worth keeping).
-MAX_PLANS = 64
+#: Replay plans kept (advice signature x endpoint context); past it they start afresh.
+MAX_PLANS = 20_000
+
+
+def _signature(finding: Finding, kb: KnowledgeBase) -> tuple[object, ...]:
+    """What advising ``finding`` and counting it in the report read of the finding: which
+    entries match it and what their advice reads of it (:func:`finding_reads`), and the
+    fields the report groups by. Findings with equal signatures at the same endpoint context
+    have the same outcome, whatever their evidence lines, so one plan replays for all of
+    them."""
+    return (
+        finding.script,
+        finding.kind,
+        finding.state,
+        finding.title,
+        tuple((id(r.entry), finding_reads(finding, r)) for r in kb.match_all(finding)),
+    )
 
 
 def explain(
@@ -211,6 +226,7 @@ def explain_part(
     report = Report(source=source)
     when = scan_time(scan.info.start)
     memo = FindingMemo(when, enabled=options.reuse)
+    plans: dict[tuple[object, ...], list[_Step]] = {}
     # A repeat of a finding already advised in the same context replays that outcome.
     # Server evidence and accepted risks look at each endpoint, so they advise every one.
     replay = options.reuse and options.evidence is None and not options.acceptances
@@ -235,19 +251,27 @@ def explain_part(
         if not replay:
             take(template.finding.at(where))
             return
-        context = (where.port, where.protocol, where.scope, where.service, assumed_key, profile_key)
-        plans = template.plans
+        sig = template.sig
+        if sig is None:
+            sig = template.sig = _signature(template.finding, kb)
+        context = (
+            sig,
+            where.port,
+            where.protocol,
+            where.scope,
+            where.service,
+            assumed_key,
+            profile_key,
+        )
         plan = plans.get(context)
         if plan is None:
             done = take(template.finding.at(where))
-            if not plans.used:
-                plans.used = True  # a result seen once keeps no plan (nor advice) alive
-            elif all(step.outcome is not None for step in done):
+            if all(step.outcome is not None for step in done):
                 if len(plans) >= MAX_PLANS:
                     plans.clear()  # contexts that never repeat
                 plans[context] = done
             return
-        for step in cast(list[_Step], plan):
+        for step in plan:
             outcome = step.outcome
             assert outcome is not None
             report.replay(outcome, bare)

@@ -94,15 +94,15 @@ def test_repeats_share_templates_and_keys_tell_tables_apart() -> None:
 def test_run_numbered_keys_are_mapped_not_extracted_again() -> None:
     """The vulns library numbers id-less reports through the run (NMAP-1, NMAP-2, ...): the
     same result on another host is a hit whose findings carry that host's own key and share
-    the first one's replay plans."""
+    the first one's advice signature."""
     seen = FindingMemo(NOW)
     first = seen.templates(_script("NMAP-3"))
-    first[0].plans["context"] = "advised once"
+    first[0].sig = ("advised once",)
     again = seen.templates(_script("NMAP-9"))
     assert (seen.hits, seen.misses) == (1, 1)
     assert [t.finding.table_key for t in again] == ["NMAP-9"]
     assert again[0].finding == replace(first[0].finding, table_key="NMAP-9")
-    assert again[0].plans is first[0].plans
+    assert again[0].sig is first[0].sig
     assert seen.templates(_script("NMAP-3")) is first
 
 

@@ -377,24 +377,15 @@ def advice_for_context(
 ) -> Placeable:
     """The memoised part of :func:`advise`: the advice of ``finding``'s context, not yet
     placed at its endpoint."""
-    entry = result.entry
     loc = finding.location
-    reads = _reads(entry) if entry is not None else _READS_NOTHING
     key = (
-        id(entry.fixes) if entry is not None else None,
-        result.verdict,
-        finding.kind,
-        finding.state,
-        finding.title if entry is None else None,
-        _check_key(reads.check_results, finding.check_results) if reads.check_results else None,
-        _vulners_key(finding) if finding.kind is Kind.VULNERS else None,
-        _note_key(finding) if reads.note_values else None,
+        finding_reads(finding, result),
         loc.port,
         loc.scope,
         loc.service,
         identity,
         service_name,
-        loc.host if reads.host else None,
+        loc.host if result.entry is not None and _reads(result.entry).host else None,
     )
     hit = _ADVICE_CACHE.get(key)
     if hit is None:
@@ -403,6 +394,24 @@ def advice_for_context(
         advice, verify = _advise(finding, result, identity, service_name)
         hit = _ADVICE_CACHE[key] = (advice, _verify_at(verify, advice, loc, service_name))
     return hit
+
+
+def finding_reads(finding: Finding, result: MatchResult) -> tuple[object, ...]:
+    """What the advice of ``finding`` under ``result`` reads of the finding itself: findings
+    equal here get the same advice in the same context (endpoint, identity), whatever their
+    evidence lines (the part of the :func:`advice_for_context` key that is not the context)."""
+    entry = result.entry
+    reads = _reads(entry) if entry is not None else _READS_NOTHING
+    return (
+        id(entry.fixes) if entry is not None else None,
+        result.verdict,
+        finding.kind,
+        finding.state,
+        finding.title if entry is None else None,
+        _check_key(reads.check_results, finding.check_results) if reads.check_results else None,
+        _vulners_key(finding) if finding.kind is Kind.VULNERS else None,
+        _note_key(finding) if reads.note_values else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ nothing but the time taken.
 The ``vulns`` library numbers reports without an id through the run (``NMAP-1``, ``NMAP-2``,
 ...; :data:`advisor.model.VOLATILE_KEY`), so the same ``ssl-dh-params`` result has a new key
 on every host. The key is left out of the content and mapped: a repeat under other numbers
-gets copies of the templates that carry its own keys and share the originals' plans.
+gets copies of the templates that carry its own keys and share the originals' signatures.
 
 Memory is bounded: keys are counted in bytes and the memo starts afresh past
 :data:`MAX_BYTES`; a script whose results rarely repeat (``ssl-cert``: every certificate
@@ -21,7 +21,7 @@ differs) stops being memoised after a trial.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from advisor.findings import extract_script
@@ -40,21 +40,9 @@ class Template:
     """A finding as extracted, before it is placed at an endpoint (location NOWHERE)."""
 
     finding: Finding
-    plans: Plans = field(default_factory=lambda: Plans())
-    """The advise stage's outcome per endpoint context, to replay for repeats
-    (see :func:`advisor.api.explain`)."""
-
-
-class Plans(dict[object, object]):
-    """A template's replay plans by endpoint context, and whether it was advised before:
-    a plan is kept only from a template's second use on, so that results seen once (a
-    banner naming its host) keep no advice alive."""
-
-    __slots__ = ("used",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.used = False
+    sig: tuple[object, ...] | None = None
+    """What advising it reads of the finding (:func:`advisor.api._signature`), computed once:
+    the advise stage replays one plan per signature and endpoint context."""
 
 
 class FindingMemo:
@@ -75,7 +63,7 @@ class FindingMemo:
 
     def templates(self, script: ScriptResult) -> list[Template]:
         """The findings of ``script``, location-free; repeats get the same objects, or
-        (when only run-numbered table keys differ) copies that share their plans."""
+        (when only run-numbered table keys differ) copies that share their signatures."""
         sid = script.id
         got = None if sid in self._off or not self._enabled else script.content_key()
         if got is None:
@@ -118,7 +106,7 @@ def _rekeyed(
 ) -> list[Template] | None:
     """``templates`` of a result seen under the run-numbered keys ``old``, for the same result
     under ``new`` (position by position): the findings carry the new keys and share the
-    plans, since advice never depends on these keys. None when the keys do not correspond one
+    signatures, since advice never depends on these keys. None when the keys do not correspond one
     to one."""
     if len(old) != len(new):
         return None
@@ -133,6 +121,6 @@ def _rekeyed(
         table_key = template.finding.table_key
         if table_key is not None and table_key in mapping:
             finding = template.finding.with_table_key(mapping[table_key])
-            template = Template(finding, template.plans)
+            template = Template(finding, template.sig)
         out.append(template)
     return out

@@ -216,25 +216,30 @@ class FindingWriter:
         return self._record(advice.finding.location, static[0], steps, static[1])
 
     def repeat(self, first: Advice, finding: Finding, where: Location, verify: VerifyAt) -> str:
-        """The record of ``first``'s finding repeated at ``where`` (see
+        """The record of a finding with ``first``'s advice at ``where`` (see
         :attr:`advisor.api.Options.on_repeat`): what :meth:`__call__` gives for
-        ``replace(first, finding=finding.at(where), verify=verify.at(where))``."""
-        hit = self._repeats.get(id(first))
-        if hit is None or hit[0] is not first:
-            static = self._static_parts(first)
-            # the advice stays referenced so that its id stays unique
-            rest = _without_table_key(static[1], first.finding.table_key)
-            hit = (first, static[0], static[1], rest)
-            self._repeats.put(id(first), hit)
-        nmap = hit[2]
-        if finding.table_key != first.finding.table_key:  # another run-numbered key
-            nmap = f'{{"table_key": {_opt(finding.table_key)}, {hit[3]}'
+        ``replace(first, finding=finding.at(where), verify=verify.at(where))``. ``finding``
+        is ``first``'s, the same under another run-numbered table key, or another finding
+        whose advice reads the same (its own evidence)."""
+        if finding is first.finding or _same_but_key(finding, first.finding):
+            hit = self._repeats.get(id(first))
+            if hit is None or hit[0] is not first:
+                static = self._static_parts(first)
+                # the advice stays referenced so that its id stays unique
+                rest = _without_table_key(static[1], first.finding.table_key)
+                hit = (first, static[0], static[1], rest)
+                self._repeats.put(id(first), hit)
+            middle, nmap = hit[1], hit[2]
+            if finding.table_key != first.finding.table_key:  # another run-numbered key
+                nmap = f'{{"table_key": {_opt(finding.table_key)}, {hit[3]}'
+        else:
+            middle, nmap, _ = self._static_parts(_with_finding(first, finding))
         pieces = self._verify.get(id(verify))
         if pieces is None or pieces[0] is not verify:
             pieces = (verify, _verify_pieces(verify))
             self._verify.put(id(verify), pieces)
         host = cast(str, _str(verify.host(where)))[1:-1]
-        return self._record(where, hit[1], host.join(pieces[1]), nmap)
+        return self._record(where, middle, host.join(pieces[1]), nmap)
 
     def _static_parts(self, advice: Advice) -> tuple[str, str, Finding]:
         """The encoded parts of a record that do not name the endpoint: from ``"script"`` to
@@ -319,6 +324,46 @@ class FindingWriter:
                 f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, '
             )
         return f'{self._where_text}{middle}, "verify": [{verify}], "nmap": {nmap}}}'
+
+
+def _same_but_key(a: Finding, b: Finding) -> bool:
+    """Whether ``a`` is ``b`` but for its table key (a run-numbered key: Finding.with_table_key
+    shares every other field object, and the same objects are the same values)."""
+    return (
+        a.script is b.script
+        and a.kind is b.kind
+        and a.title is b.title
+        and a.state is b.state
+        and a.ids is b.ids
+        and a.description is b.description
+        and a.check_results is b.check_results
+        and a.exploit_results is b.exploit_results
+        and a.extra_info is b.extra_info
+        and a.references is b.references
+        and a.disclosure is b.disclosure
+        and a.details is b.details
+        and a.output is b.output
+        and a.problems is b.problems
+    )
+
+
+def _with_finding(advice: Advice, finding: Finding) -> Advice:
+    """``advice`` for another finding of the same advice (its verify steps are not used)."""
+    return Advice(
+        finding,
+        advice.verdict,
+        advice.entry,
+        advice.severity,
+        advice.severity_reason,
+        advice.tls_mode,
+        advice.identity,
+        advice.false_positives,
+        advice.fixes,
+        advice.not_fixes,
+        advice.verify,
+        advice.notes,
+        advice.severity_parts,
+    )
 
 
 def _without_table_key(nmap: str, table_key: str | None) -> str:
