@@ -152,9 +152,9 @@ class FindingWriter:
     def __init__(self) -> None:
         self._ids: dict[tuple[object, ...], tuple[Advice, str]] = {}
         self._by_text: dict[str, str] = {}
-        self._static: _TwoGenerations[tuple[str, str, Finding]] = _TwoGenerations(2_000)
+        self._static: _TwoGenerations[tuple[str, Finding]] = _TwoGenerations(2_000)
         self._expects: dict[str, str] = {}
-        self._repeats: _TwoGenerations[tuple[Advice, str, str, str]] = _TwoGenerations(500)
+        self._repeats: _TwoGenerations[tuple[Advice, str]] = _TwoGenerations(500)
         self._verify: _TwoGenerations[tuple[VerifyAt, list[str]]] = _TwoGenerations(500)
         self._middles: dict[tuple[object, ...], str] = {}
         self._pieces: dict[str | tuple[str, ...], str] = {}
@@ -221,19 +221,13 @@ class FindingWriter:
         ``replace(first, finding=finding.at(where), verify=verify.at(where))``. ``finding``
         is ``first``'s, the same under another run-numbered table key, or another finding
         whose advice reads the same (its own evidence)."""
-        if finding is first.finding or _same_but_key(finding, first.finding):
-            hit = self._repeats.get(id(first))
-            if hit is None or hit[0] is not first:
-                static = self._static_parts(first)
-                # the advice stays referenced so that its id stays unique
-                rest = _without_table_key(static[1], first.finding.table_key)
-                hit = (first, static[0], static[1], rest)
-                self._repeats.put(id(first), hit)
-            middle, nmap = hit[1], hit[2]
-            if finding.table_key != first.finding.table_key:  # another run-numbered key
-                nmap = f'{{"table_key": {_opt(finding.table_key)}, {hit[3]}'
-        else:
-            middle, nmap, _ = self._static_parts(_with_finding(first, finding))
+        hit = self._repeats.get(id(first))
+        if hit is None or hit[0] is not first:
+            # the advice stays referenced so that its id stays unique
+            hit = (first, self.advice_id(first))
+            self._repeats.put(id(first), hit)
+        middle = self._middle(first, hit[1], finding)
+        nmap = self._evidence(finding, first.entry is None)
         pieces = self._verify.get(id(verify))
         if pieces is None or pieces[0] is not verify:
             pieces = (verify, _verify_pieces(verify))
@@ -241,47 +235,51 @@ class FindingWriter:
         host = cast(str, _str(verify.host(where)))[1:-1]
         return self._record(where, middle, host.join(pieces[1]), nmap)
 
-    def _static_parts(self, advice: Advice) -> tuple[str, str, Finding]:
+    def _static_parts(self, advice: Advice) -> tuple[str, str]:
         """The encoded parts of a record that do not name the endpoint: from ``"script"`` to
         ``"advice"``, and ``"nmap"``."""
         name = self.advice_id(advice)
-        f = advice.finding
-        # Repeats of a finding share its field objects (Finding.at), so their identities
-        # key the cache; the cached value keeps the finding, so the ids stay unique.
-        static_key = (
-            name,
-            f.script,
-            f.kind,
-            f.title,
-            f.state,
-            f.table_key,
+        return self._middle(advice, name, advice.finding), self._evidence(
+            advice.finding, advice.entry is None
+        )
+
+    def _evidence(self, f: Finding, show_output: bool) -> str:
+        """The encoded ``"nmap"`` member of a record (see :meth:`_nmap`), cached by the
+        finding's evidence, whatever its advice: one finding seen in many contexts, or under
+        many run-numbered table keys, is encoded once."""
+        # Repeats of a finding share its field objects (Finding.at, with_table_key), so
+        # their identities key the cache; the cached value keeps the finding, so the ids
+        # stay unique.
+        key = (
             f.disclosure,
-            id(f.ids),
             id(f.description),
             id(f.check_results),
             id(f.exploit_results),
             id(f.extra_info),
             id(f.references),
             id(f.details),
-            id(f.output) if advice.entry is None else None,
+            id(f.output) if show_output else None,
             id(f.problems),
         )
-        static = self._static.get(static_key)
-        if static is None:
-            static = (self._middle(advice, name), self._nmap(f, advice.entry is None), f)
-            self._static.put(static_key, static)
-        return static
+        hit = self._static.get(key)
+        if hit is None:
+            rest = _without_table_key(self._nmap(f, show_output), f.table_key)
+            hit = (rest, f)
+            self._static.put(key, hit)
+        return f'{{"table_key": {_opt(f.table_key)}, {hit[0]}'
 
-    def _middle(self, advice: Advice, name: str) -> str:
-        """The encoded members from ``"script"`` to ``"advice"`` (see :func:`_own`): they
-        depend on the finding's title, state and ids and on its advice, not on its evidence,
-        so the findings of distinct script results share them."""
-        f = advice.finding
+    def _middle(self, advice: Advice, name: str, f: Finding) -> str:
+        """The encoded members from ``"script"`` to ``"advice"`` (see :func:`_own`) of ``f``
+        under ``advice`` (named ``name``): they depend on the finding's title, state and ids
+        and on its advice, not on its evidence, so the findings of distinct script results
+        share them."""
         key = (name, f.script, f.kind, f.title, f.state, f.ids)
         hit = self._middles.get(key)
         if hit is None:
             if len(self._middles) > 20_000:
                 self._middles.clear()
+            if f is not advice.finding:
+                advice = _with_finding(advice, f)
             own = _own(advice, name)
             hit = self._middles[key] = _encode({k: own[k] for k in _MIDDLE})[1:-1]
         return hit
@@ -324,27 +322,6 @@ class FindingWriter:
                 f'"scope": {_str(loc.scope)}, "service": {_opt(service)}, '
             )
         return f'{self._where_text}{middle}, "verify": [{verify}], "nmap": {nmap}}}'
-
-
-def _same_but_key(a: Finding, b: Finding) -> bool:
-    """Whether ``a`` is ``b`` but for its table key (a run-numbered key: Finding.with_table_key
-    shares every other field object, and the same objects are the same values)."""
-    return (
-        a.script is b.script
-        and a.kind is b.kind
-        and a.title is b.title
-        and a.state is b.state
-        and a.ids is b.ids
-        and a.description is b.description
-        and a.check_results is b.check_results
-        and a.exploit_results is b.exploit_results
-        and a.extra_info is b.extra_info
-        and a.references is b.references
-        and a.disclosure is b.disclosure
-        and a.details is b.details
-        and a.output is b.output
-        and a.problems is b.problems
-    )
 
 
 def _with_finding(advice: Advice, finding: Finding) -> Advice:

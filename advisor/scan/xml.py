@@ -100,10 +100,11 @@ class ElementTable(NseTable):
     with it. Lookups go to lxml directly; :attr:`children` builds the full model once, when
     something needs it (a generic vulns table, a test)."""
 
-    __slots__ = ("_el",)
+    __slots__ = ("_el", "_index")
 
     def __init__(self, el: etree._Element, key: str | None = None) -> None:
         self._el: etree._Element | None = el
+        self._index: dict[str, etree._Element] | None = None
         self.key = el.get("key") if el.tag == "table" else key
         self._children = ()
 
@@ -112,7 +113,7 @@ class ElementTable(NseTable):
         el = self._el
         if el is not None:
             self._children = _children(el)
-            self._el = None
+            self._el = self._index = None
         return self._children
 
     def __len__(self) -> int:
@@ -125,12 +126,19 @@ class ElementTable(NseTable):
         el = self._el
         if el is None:
             return super().get(key)
-        for child in el.iterchildren("elem", "table"):
-            if child.get("key") == key:
-                if child.tag == "elem":
-                    return NseElem(key, child.text or "")
-                return ElementTable(child)
-        return None
+        index = self._index
+        if index is None:  # one pass over the children, then every lookup is a dict's
+            index = self._index = {}
+            for c in el.iterchildren("elem", "table"):
+                k = c.get("key")
+                if k is not None and k not in index:
+                    index[k] = c
+        child = index.get(key)
+        if child is None:
+            return None
+        if child.tag == "elem":
+            return NseElem(key, child.text or "")
+        return ElementTable(child)
 
     def values(self) -> list[str]:
         el = self._el
