@@ -15,6 +15,11 @@ Modes (``python bench/baselines.py MODE scan.xml``):
     the "end to end <= 1.5x" target.
 ``lxml-noop``
     the same loop with the extraction removed (the streaming parser floor).
+``lxml-every``
+    ``lxml.etree.iterparse(f, events=("end",))`` over every element, each one cleared
+    (``elem.clear(keep_tail=True)``): "the bare lxml iterparse loop (visit every element,
+    clear it)" of issue 11's targets. The cleared elements stay in the tree, so its memory
+    grows with the file; ``run.py`` times it at sizes up to 10k only.
 ``et-extract``
     ``xml.etree.ElementTree.iterparse`` with start/end events, extract on ``</host>``, then
     ``root.clear()``.
@@ -169,6 +174,16 @@ def run_lxml(path: str, extract: bool) -> str:
     return summary.line()
 
 
+def run_lxml_every(path: str) -> str:
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+    elements = 0
+    for _event, elem in etree.iterparse(path, events=("end",)):
+        elements += 1
+        elem.clear(keep_tail=True)
+    return f"elements={elements}"
+
+
 def run_et(path: str) -> str:
     summary = Summary()
     root: Any = None
@@ -208,7 +223,15 @@ def run_xsltproc(path: str, out: str) -> None:
     os.execvp("xsltproc", ["xsltproc", NMAP_XSL, path])
 
 
-MODES = ("lxml-extract", "lxml-noop", "et-extract", "libnmap-parse", "libnmap-walk", "xsltproc")
+MODES = (
+    "lxml-extract",
+    "lxml-noop",
+    "lxml-every",
+    "et-extract",
+    "libnmap-parse",
+    "libnmap-walk",
+    "xsltproc",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1  # not reached
     if ns.mode in ("lxml-extract", "lxml-noop"):
         line = run_lxml(ns.scan, extract=ns.mode == "lxml-extract")
+    elif ns.mode == "lxml-every":
+        line = run_lxml_every(ns.scan)
     elif ns.mode == "et-extract":
         line = run_et(ns.scan)
     else:
