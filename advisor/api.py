@@ -23,6 +23,7 @@ from advisor.advise.advice import (
     VerifyAt,
     advice_for_context,
     advise,
+    clear_advice_cache,
     finding_reads,
     place,
     uses_host,
@@ -38,6 +39,7 @@ from advisor.findings.model import Finding, Location
 from advisor.kb import KnowledgeBase, MatchResult, Verdict
 from advisor.model import Host, describe_repairs
 from advisor.scan import open_scan
+from advisor.scan.xml import forget_services
 
 
 @dataclass
@@ -135,6 +137,16 @@ def _guess_release(
     return release_defaults(release), release.name, ("assumed_guessed", guess.reason)
 
 
+def forget_caches(kb: KnowledgeBase) -> None:
+    """Drop what the advise stage memoised across hosts (advice per context, entry matches,
+    release guesses, services): a worker calls it once its part is read, before it writes
+    its report, so that the memory the caches held serves the writing instead."""
+    clear_advice_cache()
+    kb.forget_matches()
+    _guess_release.cache_clear()
+    forget_services()
+
+
 def scan_time(start: int | None) -> datetime:
     if start:
         try:
@@ -179,7 +191,7 @@ def advise_finding(
 
 
 #: Replay plans kept (advice signature x endpoint context); past it they start afresh.
-MAX_PLANS = 20_000
+MAX_PLANS = 8_000
 
 
 def _signature(finding: Finding, kb: KnowledgeBase) -> tuple[object, ...]:

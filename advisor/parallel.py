@@ -21,6 +21,7 @@ and reported once, as one process reports it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import multiprocessing
 import os
@@ -33,7 +34,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
 from advisor.advise.report import Report
-from advisor.api import Options, explain, explain_part
+from advisor.api import Options, explain, explain_part, forget_caches
 from advisor.kb import KnowledgeBase
 from advisor.model import Repair, describe_repairs
 from advisor.render.json import FindingSpool
@@ -221,6 +222,8 @@ def _worker(
             )
         if not last and (not report.scan.complete or report.scan.problem):
             raise _Unsplittable(f"part {index} did not read as whole hosts")
+        forget_caches(kb)  # their memory serves the pickling below
+        gc.collect()
         written = 0
         advice: dict[str, dict[str, Any]] = {}
         if spool is not None:

@@ -355,6 +355,11 @@ def _of(fixes: tuple[Fix, ...], software: tuple[str | None, ...]) -> list[Fix]:
 _ADVICE_CACHE: dict[tuple[object, ...], Placeable] = {}
 
 
+def clear_advice_cache() -> None:
+    """Forget the advice of every context (see :func:`advice_for_context`)."""
+    _ADVICE_CACHE.clear()
+
+
 def advise(
     finding: Finding,
     result: MatchResult,
@@ -389,7 +394,7 @@ def advice_for_context(
     )
     hit = _ADVICE_CACHE.get(key)
     if hit is None:
-        if len(_ADVICE_CACHE) > 50_000:
+        if len(_ADVICE_CACHE) > 8_000:
             _ADVICE_CACHE.clear()
         advice, verify = _advise(finding, result, identity, service_name)
         hit = _ADVICE_CACHE[key] = (advice, _verify_at(verify, advice, loc, service_name))

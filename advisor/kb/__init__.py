@@ -146,6 +146,10 @@ class KnowledgeBase:
         return self._by_script.get(script, []) + self._by_script.get("*", [])
 
     # -- matching --------------------------------------------------------------------------
+    def forget_matches(self) -> None:
+        """Empty the cache of :meth:`match` (it fills again as findings come)."""
+        self._cache.clear()
+
     def match(self, finding: Finding) -> MatchResult:
         """The entry that explains ``finding``, a clean verdict, or unknown."""
         if finding.kind is Kind.OUTPUT:
@@ -160,7 +164,7 @@ class KnowledgeBase:
         )
         hit = self._cache.get(key)
         if hit is None:
-            if len(self._cache) > 100_000:
+            if len(self._cache) > 16_000:
                 self._cache.clear()
             hit = self._cache[key] = self._match(finding)
         return hit

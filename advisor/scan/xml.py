@@ -207,6 +207,11 @@ def script_from_element(el: etree._Element) -> ScriptResult:
 _SERVICES: dict[tuple[object, ...], Service] = {}
 
 
+def forget_services() -> None:
+    """Empty the cache of :func:`_service` (a reader that is done with its scan)."""
+    _SERVICES.clear()
+
+
 def _service(el: etree._Element) -> Service:
     """The port's service; equal ``<service>`` elements give the same object (a large scan has
     few distinct ones, and the advise stage keys its caches on them)."""
