@@ -183,9 +183,11 @@ def _worker(
     progress: Any,
     spool: FindingSpool | None,
     result: str,
+    writing: Any = None,
 ) -> None:
     """Read part ``index``; leave (report, findings written, advice) in the file ``result``
-    and send "ok", or send why it failed."""
+    and send "ok", or send why it failed. ``writing``: a lock the workers take in turn to
+    write their reports (pickling one needs memory of its own)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
     try:
         start, end = cut.parts[index]
@@ -232,7 +234,8 @@ def _worker(
             advice = spool.writer.advice
         # Through a file, read by the parent once this process has exited and freed its
         # memory: the parent and the workers never all hold a part's report at once.
-        with open(result, "wb") as fh:
+        turn = writing if writing is not None else contextlib.nullcontext()
+        with turn, open(result, "wb") as fh:
             pickle.dump((report, written, advice), fh, protocol=pickle.HIGHEST_PROTOCOL)
         conn.send("ok")
     except BaseException as exc:  # any failure: the parent reads the file in one go
@@ -368,10 +371,14 @@ def _run_workers(
     count = len(cut.parts)
     workers = []
     conns: list[Connection] = []
+    # Parts of equal size finish together: one writes its report at a time, so that the
+    # memory of two picklings is never needed at once.
+    writing = ctx.Lock()
     for index in range(count):
         receive, send = ctx.Pipe(duplex=False)
         args = (send, index, count, path, cut, kb, options, source, progress)
-        proc = ctx.Process(target=_worker, args=(*args, spools[index], files[index]), daemon=True)
+        args2 = (spools[index], files[index], writing)
+        proc = ctx.Process(target=_worker, args=(*args, *args2), daemon=True)
         proc.start()
         send.close()
         workers.append(proc)

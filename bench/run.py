@@ -289,6 +289,11 @@ def snapshot(cache: Path) -> tuple[Path, str]:
     for path in sorted(dest.rglob("*")):
         if path.is_file():
             digest.update(str(path.relative_to(dest)).encode() + b"\0" + path.read_bytes())
+    # Byte-compiled as `pip install` leaves an installed package, so a run does not compile
+    # every module again where the environment sets PYTHONDONTWRITEBYTECODE.
+    import compileall
+
+    compileall.compile_dir(str(dest / "advisor"), quiet=1)
     return dest, digest.hexdigest()[:12]
 
 

@@ -358,6 +358,7 @@ _ADVICE_CACHE: dict[tuple[object, ...], Placeable] = {}
 def clear_advice_cache() -> None:
     """Forget the advice of every context (see :func:`advice_for_context`)."""
     _ADVICE_CACHE.clear()
+    _CHECKS.clear()
 
 
 def advise(
@@ -454,10 +455,23 @@ def _reads(entry: Entry) -> _Reads:
     return hit[1]
 
 
+_CHECKS: dict[tuple[int, int], tuple[tuple[object, ...], tuple[str, ...], object]] = {}
+
+
 def _check_key(patterns: tuple[re.Pattern[str], ...], results: tuple[str, ...]) -> object:
-    """Which of ``patterns`` match ``results`` (what :func:`_holds` tests)."""
+    """Which of ``patterns`` match ``results`` (what :func:`_holds` tests).
+
+    Remembered by identity: the findings placed from one extracted result share its
+    ``check_results`` tuple (the entry kept keeps both alive, so their ids stay unique)."""
+    hit = _CHECKS.get((id(patterns), id(results)))
+    if hit is not None and hit[0] is patterns and hit[1] is results:
+        return hit[2]
     text = "\n".join(results)
-    return tuple(p.search(text) is not None for p in patterns)
+    value = tuple(p.search(text) is not None for p in patterns)
+    if len(_CHECKS) > 8_000:
+        _CHECKS.clear()
+    _CHECKS[(id(patterns), id(results))] = (patterns, results, value)
+    return value
 
 
 def _vulners_key(finding: Finding) -> object:
