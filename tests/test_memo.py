@@ -278,3 +278,53 @@ def test_advice_cache_gives_what_fresh_advice_gives(
                 shared += before == len(advice_mod._ADVICE_CACHE)
     assert compared > 1000
     assert shared > compared // 2  # most findings of a diverse estate share a context
+
+
+def _cert_host(addr: str, cn: str) -> str:
+    return (
+        f'<host><status state="up"/><address addr="{addr}" addrtype="ipv4"/><ports>'
+        '<port protocol="tcp" portid="443"><state state="open"/>'
+        '<service name="https" product="nginx" version="1.18.0" tunnel="ssl"/>'
+        f'<script id="ssl-cert" output="Subject: commonName={cn}">'
+        f'<table key="subject"><elem key="commonName">{cn}</elem></table>'
+        '<table key="issuer"><elem key="commonName">Lab CA</elem></table>'
+        '<table key="pubkey"><elem key="type">rsa</elem><elem key="bits">2048</elem></table>'
+        '<elem key="sig_algo">sha256WithRSAEncryption</elem>'
+        '<table key="validity"><elem key="notBefore">2020-01-01T00:00:00</elem>'
+        '<elem key="notAfter">2021-01-01T00:00:00</elem></table>'
+        "</script></port></ports></host>"
+    )
+
+
+def test_distinct_results_with_the_same_advice_share_one_plan(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two certificates that differ only in their name: two script results, one advice. The
+    second is replayed from the first's plan (no fresh advice), and each JSON record still
+    carries its own certificate's evidence."""
+    import advisor.api
+
+    xml = (
+        '<?xml version="1.0"?><nmaprun start="1764201600">'
+        + _cert_host("10.0.0.1", "a.example")
+        + _cert_host("10.0.0.2", "b.example")
+        + "</nmaprun>"
+    ).encode()
+    advised: list[str] = []
+    fresh = advisor.api.advise_finding
+
+    def counting(finding: Finding, *args: object, **kwargs: object) -> list[Advice]:
+        advised.append(finding.location.host)
+        return fresh(finding, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(advisor.api, "advise_finding", counting)
+    doc = json.loads(_json_via_spool(xml, kb, reuse=True))
+    assert advised == ["10.0.0.1"]  # the expired certificate of 10.0.0.2: replayed
+    expired = [f for f in doc["findings"] if f["title"] == "expired"]
+    assert [(f["host"], f["nmap"]["details"]["subject_cn"]) for f in expired] == [
+        ("10.0.0.1", "a.example"),
+        ("10.0.0.2", "b.example"),
+    ]
+    assert expired[0]["advice"] == expired[1]["advice"]
+    monkeypatch.setattr(advisor.api, "advise_finding", fresh)
+    assert json.loads(_json_via_spool(xml, kb, reuse=False)) == doc  # replay changes nothing
