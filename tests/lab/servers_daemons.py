@@ -65,8 +65,7 @@ class TomcatServer(ForegroundServer):
         port = dict(ports or {}).get(8080, port)
         listeners = [Listener(8080, port, "http", "http", "opportunistic", None, "http")]
         baseline = {"connectionTimeout": "20000"}
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
         self.extra_env = {
             "CATALINA_HOME": str(TOMCAT_HOME),
             "CATALINA_BASE": str(self.root),
@@ -150,8 +149,7 @@ class SquidServer(ForegroundServer):
             Listener(LAN_PORT, lan, "lan", "squid-http", "opportunistic", None, "squid-http"),
         ]
         baseline = {"http_access": "allow all"}
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
         # The origin every request reaches, answering as Google's front end does (Server: gws),
         # which is what nmap's http-open-proxy looks for in its first test.
         self.backend = HttpBackend(
@@ -266,8 +264,7 @@ class BindServer(ForegroundServer):
         port = dict(ports or {}).get(53, port)
         listeners = [Listener(53, port, "dns", "domain", "opportunistic", None, "domain")]
         baseline = {"recursion": "yes", "dnssec-validation": "no"}
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
 
     @property
     def config_file(self) -> Path:

@@ -132,8 +132,7 @@ class EximServer(ForegroundServer):
         }
         if implicit:
             baseline["tls_on_connect_ports"] = " : ".join(implicit)
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
         self.auth_tls_only = True
         """The authenticators carry ``server_advertise_condition`` (AUTH only after TLS), as
         Debian's examples do; a test sets it False for the "AUTH before TLS" state (not a

@@ -60,9 +60,11 @@ class ForegroundServer(LabServer):
         cert: Certificate,
         listeners: list[Listener],
         baseline: Mapping[str, str],
+        settings: Mapping[str, str] | None = None,
     ) -> None:
+        """``baseline``: the server's lab defaults; ``settings`` override them from the start."""
         super().__init__(root, cert, listeners)
-        self.baseline: dict[str, str] = dict(baseline)
+        self.baseline: dict[str, str] = {**baseline, **(settings or {})}
         self.settings: dict[str, str] = dict(self.baseline)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -265,8 +267,7 @@ class VsftpdServer(ForegroundServer):
             "dual_log_enable": "YES",
             "log_ftp_protocol": "YES",
         }
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
 
     @property
     def config_file(self) -> Path:
@@ -328,8 +329,7 @@ class RedisServer(ForegroundServer):
             "dir": str(root / "data"),
             "logfile": '""',
         }
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
 
     @property
     def config_file(self) -> Path:
@@ -372,8 +372,7 @@ class MemcachedServer(ForegroundServer):
         listeners = _listeners((11211,), ports, {11211: "memcache"})
         port = str(listeners[0].port)
         baseline = {"-l": LOOPBACK, "-p": port, "-U": port, "-m": "16", "-u": "memcache"}
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
 
     def set(self, settings: Mapping[str, str]) -> None:
         # A flag without a value (-S) is kept as "": removing an option is not needed here.
@@ -419,8 +418,7 @@ class MariaDBServer(ForegroundServer):
             "skip-log-bin": "",
             "innodb_buffer_pool_size": "16M",
         }
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
 
     @property
     def config_file(self) -> Path:

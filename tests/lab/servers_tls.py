@@ -44,8 +44,7 @@ class StunnelServer(ForegroundServer):
             # level 2; the proofs need to serve such certificates before the fix.
             "ciphers": "DEFAULT:@SECLEVEL=0",
         }
-        baseline.update(settings or {})
-        super().__init__(root, cert, listeners, baseline)
+        super().__init__(root, cert, listeners, baseline, settings)
 
     @property
     def config_file(self) -> Path:
