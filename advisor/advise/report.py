@@ -20,6 +20,12 @@ from advisor.kb.informational import InfoLine, Informational
 from advisor.kb.schema import Entry
 from advisor.model import ScanInfo
 
+#: Kinds whose title is the host's own text (a vulns table's title, the first line of free-form
+#: output such as an EHLO reply naming the host): evidence, not context. With an entry, findings
+#: that differ only there share a variant (its representative's output is shown), or a 10k-host
+#: estate would get one variant per mail server name, most of them never listed.
+_TITLE_IS_EVIDENCE = (Kind.VULNS, Kind.OUTPUT)
+
 #: Unknown-script samples kept per script id.
 UNKNOWN_SAMPLES = 3
 
@@ -255,7 +261,7 @@ class Report:
             advice.false_positives,
             tuple(c.applies for c in advice.fixes),
             advice.notes,
-            finding.title if entry is None or finding.kind is not Kind.VULNS else "",
+            finding.title if entry is None or finding.kind not in _TITLE_IS_EVIDENCE else "",
             finding.state,
         )
         variant = group.variants.get(ctx)
