@@ -227,7 +227,7 @@ def _worker(
         forget_caches(kb)  # their memory serves the pickling below
         gc.collect()
         written = 0
-        advice: dict[str, dict[str, Any]] = {}
+        advice: dict[str, str] = {}
         if spool is not None:
             spool.flush()
             written = spool.count

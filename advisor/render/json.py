@@ -151,7 +151,7 @@ class FindingWriter:
 
     def __init__(self) -> None:
         self._ids: dict[tuple[object, ...], tuple[Advice, str]] = {}
-        self._by_text: dict[str, str] = {}
+        self._by_digest: dict[bytes, str] = {}
         self._static: _TwoGenerations[tuple[str, Finding]] = _TwoGenerations(2_000)
         self._expects: dict[str, str] = {}
         self._repeats: _TwoGenerations[tuple[Advice, str]] = _TwoGenerations(500)
@@ -160,7 +160,10 @@ class FindingWriter:
         self._pieces: dict[str | tuple[str, ...], str] = {}
         self._where: Location | None = None
         self._where_text = ""
-        self.advice: dict[str, dict[str, Any]] = {}
+        self.advice: dict[str, str] = {}
+        """Each distinct context's record by id, encoded (as ``json.dumps(record,
+        ensure_ascii=False)`` writes it): a large diverse scan has thousands, and their
+        text is a fraction of the memory their dicts would take."""
 
     def advice_id(self, advice: Advice) -> str:
         key = (
@@ -180,10 +183,11 @@ class FindingWriter:
                 self._ids.clear()
             record = _shared(advice)
             # Named by content: equal records share an id, in any process and any run.
-            text = json.dumps(record, ensure_ascii=False, sort_keys=True)
-            name = self._by_text.get(text)
+            canonical = json.dumps(record, ensure_ascii=False, sort_keys=True)
+            digest = hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).digest()
+            name = self._by_digest.get(digest)
             if name is None:
-                name = self._by_text[text] = self.add_record(text, record)
+                name = self._by_digest[digest] = self.add_record(digest, _encode(record))
             # the advice stays referenced so that the ids in the key stay unique
             hit = self._ids[key] = (advice, name)
         return hit[1]
@@ -196,13 +200,14 @@ class FindingWriter:
         encoded = self._expects[text] = _str(plain(text))
         return cast(str, encoded)
 
-    def add_record(self, text: str, record: dict[str, Any]) -> str:
-        """Name ``record`` (``text`` is its canonical JSON) by its content and keep it."""
-        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-        name = "A" + digest[:12]
-        if name in self.advice and self.advice[name] != record:
-            name = "A" + digest  # 48 bits collided: use all 128
-        self.advice[name] = record
+    def add_record(self, digest: bytes, encoded: str) -> str:
+        """Name a record by its content (``digest``: BLAKE2b-128 of its canonical JSON) and
+        keep it (``encoded``)."""
+        hexed = digest.hex()
+        name = "A" + hexed[:12]
+        if name in self.advice and self.advice[name] != encoded:
+            name = "A" + hexed  # 48 bits collided: use all 128
+        self.advice[name] = encoded
         return name
 
     def __call__(self, advice: Advice) -> str:
@@ -436,8 +441,9 @@ class FindingSpool:
             self._pending.clear()
         self.file.flush()
 
-    def adopt(self, part: FindingSpool, count: int, advice: dict[str, dict[str, Any]]) -> None:
-        """Append ``count`` findings another process wrote to ``part``, with its advice."""
+    def adopt(self, part: FindingSpool, count: int, advice: dict[str, str]) -> None:
+        """Append ``count`` findings another process wrote to ``part``, with its advice
+        (records by id, encoded)."""
         for name, record in advice.items():
             if self.writer.advice.setdefault(name, record) != record:
                 raise ValueError(f"advice id {name} names two different records")
@@ -570,7 +576,7 @@ def render_json(
     out.write(text[:-2] + ',\n  "advice": {')
     for i, (name, record) in enumerate(spool.writer.advice.items()):
         sep = "," if i else ""
-        out.write(f"{sep}\n    {json.dumps(name)}: {json.dumps(record, ensure_ascii=False)}")
+        out.write(f"{sep}\n    {json.dumps(name)}: {record}")
     out.write('\n  },\n  "findings": [\n')
     spool.copy_to(out)
     out.write("\n  ]\n}\n")

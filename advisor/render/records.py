@@ -232,7 +232,7 @@ def endpoint_findings(
                 name = record["advice"]
                 parts = shared.get(name)
                 if parts is None:
-                    parts = shared[name] = _Shared.read(own.writer.advice[name], kb)
+                    parts = shared[name] = _Shared.read(json.loads(own.writer.advice[name]), kb)
                 yield _finding(record, parts)
     finally:
         if spool is None:
